@@ -1,0 +1,1 @@
+#include "intelergy/config/config.hpp"
