@@ -1,0 +1,474 @@
+#include "intelergy/drivers/curl_http_client.hpp"
+
+#include <intelergy/version.hpp>
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace intelergy::drivers {
+
+namespace {
+
+// Upper bound for one curl_multi_poll wait; curl shortens it to its own next timer anyway.
+constexpr int MAX_POLL_WAIT_MS = 1000;
+// Pooled transfers drop body buffers larger than this so idle handles don't pin memory.
+constexpr std::size_t KEEP_BODY_CAPACITY = 16 * 1024;
+
+constexpr std::string_view SHUTTING_DOWN = "client shutting down";
+
+struct Job {
+    HttpRequest request;
+    HttpClient::Callback done;
+};
+
+// One reusable easy handle plus the state its callbacks write into. Addresses are stable (owned
+// through unique_ptr) because curl keeps pointers to `error_buffer` and to the Transfer itself.
+struct Transfer {
+    CURL* easy{nullptr};
+    bool busy{false};
+    HttpRequest request;
+    HttpClient::Callback done;
+    std::string body;
+    int responses{0};  // status lines seen; a digest exchange is challenge + retry = 2
+    bool too_large{false};
+    std::array<char, CURL_ERROR_SIZE> error_buffer{};
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* transfer = static_cast<Transfer*>(user);
+    const std::size_t n = size * count;
+    if (transfer->body.size() + n > transfer->request.max_body_bytes) {
+        transfer->too_large = true;
+        return n == 0 ? 1 : 0;  // any value != n aborts with CURLE_WRITE_ERROR
+    }
+    transfer->body.append(data, n);
+    return n;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* transfer = static_cast<Transfer*>(user);
+    const std::size_t n = size * count;
+    if (std::string_view(data, n).starts_with("HTTP/")) {
+        // A new response starts (e.g. the retry after a digest challenge): only the final
+        // response's body is reported.
+        ++transfer->responses;
+        transfer->body.clear();
+    }
+    return n;
+}
+
+bool is_unreachable(CURLcode rc) {
+    switch (rc) {
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_INTERFACE_FAILED:
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_GOT_NOTHING:
+            return true;
+        default:
+            return false;
+    }
+}
+
+std::string curl_message(CURLcode rc, const Transfer& transfer) {
+    std::string message = curl_easy_strerror(rc);
+    const std::string_view detail(transfer.error_buffer.data());
+    if (!detail.empty()) {
+        message += ": ";
+        message += detail;
+    }
+    return message;
+}
+
+HttpResponse failure(HttpOutcome outcome, std::string_view message) {
+    HttpResponse response;
+    response.outcome = outcome;
+    response.error = message;
+    return response;
+}
+
+}  // namespace
+
+class CurlHttpClient::Impl {
+public:
+    explicit Impl(CurlHttpClientOptions options) : options_(std::move(options)) {
+        if (options_.user_agent.empty()) {
+            options_.user_agent = "intelergy/" + std::string(VERSION);
+        }
+        options_.max_total_in_flight = std::max<std::size_t>(options_.max_total_in_flight, 1);
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            throw std::runtime_error("curl_global_init failed");
+        }
+        multi_ = curl_multi_init();
+        if (multi_ == nullptr) {
+            curl_global_cleanup();
+            throw std::runtime_error("curl_multi_init failed");
+        }
+        curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
+                          static_cast<long>(std::max<std::size_t>(options_.max_connections, 1)));
+        post_headers_ = curl_slist_append(nullptr, "Content-Type: application/json");
+        // Disable "Expect: 100-continue": small device web servers don't answer it.
+        post_headers_ = curl_slist_append(post_headers_, "Expect:");
+        thread_ = std::thread([this] { thread_main(); });
+    }
+
+    ~Impl() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        curl_multi_wakeup(multi_);
+        if (thread_.joinable()) thread_.join();
+        for (auto& transfer : transfers_) curl_easy_cleanup(transfer->easy);
+        curl_multi_cleanup(multi_);
+        curl_slist_free_all(post_headers_);
+        curl_global_cleanup();
+    }
+
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    Impl(Impl&&) = delete;
+    Impl& operator=(Impl&&) = delete;
+
+    void submit(HttpRequest request, Callback done) {
+        bool wake = false;
+        {
+            std::lock_guard lock(mutex_);
+            if (!closed_) {
+                // Wake only on the empty → non-empty edge: the loop drains the whole list.
+                wake = pending_.empty();
+                pending_.push_back(Job{std::move(request), std::move(done)});
+                queued_.fetch_add(1);
+                done = nullptr;
+            }
+        }
+        if (wake) {
+            curl_multi_wakeup(multi_);
+        } else if (done) {
+            // Only reachable from a callback running during shutdown: complete right here, on
+            // the loop thread, so the exactly-once contract still holds.
+            deliver(done, failure(HttpOutcome::Unreachable, SHUTTING_DOWN));
+        }
+    }
+
+    std::size_t in_flight() const { return active_.load(); }
+    std::size_t queued() const { return queued_.load(); }
+    std::uint64_t completed() const { return completed_.load(); }
+    std::uint64_t failed() const { return failed_.load(); }
+    std::uint64_t callback_errors() const { return callback_errors_.load(); }
+
+private:
+    void thread_main() noexcept {
+        try {
+            run();
+            abort_all(SHUTTING_DOWN);
+        } catch (...) {
+            try {
+                abort_all("http client loop failed");
+            } catch (...) {
+                // Nothing left to report to; the destructor still joins and cleans up.
+            }
+        }
+    }
+
+    void run() {
+        std::vector<Job> intake;
+        for (;;) {
+            {
+                std::lock_guard lock(mutex_);
+                if (stopping_) return;
+                intake.swap(pending_);
+            }
+            for (auto& job : intake) waiting_.push_back(std::move(job));
+            intake.clear();
+
+            start_waiting();
+            int running = 0;
+            curl_multi_perform(multi_, &running);
+            const bool finished_any = collect_finished();
+            // Freed slots can take queued work immediately instead of after the next wait.
+            if (finished_any && !waiting_.empty()) continue;
+            curl_multi_poll(multi_, nullptr, 0, MAX_POLL_WAIT_MS, nullptr);
+        }
+    }
+
+    void start_waiting() {
+        while (!waiting_.empty() && active_.load() < options_.max_total_in_flight) {
+            Job job = std::move(waiting_.front());
+            waiting_.pop_front();
+            queued_.fetch_sub(1);
+            start(std::move(job));
+        }
+    }
+
+    void start(Job job) {
+        if (job.request.method != "GET" && job.request.method != "POST") {
+            deliver(job.done, failure(HttpOutcome::Protocol,
+                                      "unsupported HTTP method " + job.request.method));
+            return;
+        }
+        Transfer* transfer = acquire();
+        if (transfer == nullptr) {
+            deliver(job.done, failure(HttpOutcome::Protocol, "curl_easy_init failed"));
+            return;
+        }
+        transfer->request = std::move(job.request);
+        transfer->done = std::move(job.done);
+        configure(*transfer);
+        const CURLMcode mc = curl_multi_add_handle(multi_, transfer->easy);
+        if (mc != CURLM_OK) {
+            Callback done = std::move(transfer->done);
+            release(*transfer);
+            deliver(done, failure(HttpOutcome::Protocol, curl_multi_strerror(mc)));
+            return;
+        }
+        active_.fetch_add(1);
+    }
+
+    Transfer* acquire() {
+        if (!idle_.empty()) {
+            Transfer* transfer = idle_.back();
+            idle_.pop_back();
+            // Clears options only; connections stay in the multi handle's shared cache.
+            curl_easy_reset(transfer->easy);
+            transfer->busy = true;
+            return transfer;
+        }
+        CURL* easy = curl_easy_init();
+        if (easy == nullptr) return nullptr;
+        auto transfer = std::make_unique<Transfer>();
+        transfer->easy = easy;
+        transfer->busy = true;
+        transfers_.push_back(std::move(transfer));
+        return transfers_.back().get();
+    }
+
+    void release(Transfer& transfer) {
+        transfer.busy = false;
+        transfer.request = HttpRequest{};
+        transfer.done = nullptr;
+        if (transfer.body.capacity() > KEEP_BODY_CAPACITY) {
+            std::string().swap(transfer.body);
+        } else {
+            transfer.body.clear();
+        }
+        transfer.responses = 0;
+        transfer.too_large = false;
+        transfer.error_buffer[0] = '\0';
+        idle_.push_back(&transfer);
+    }
+
+    void configure(Transfer& transfer) {
+        CURL* easy = transfer.easy;
+        const HttpRequest& request = transfer.request;
+        // A zero timeout would mean "no limit" to curl; never let a device hang the loop.
+        const long timeout_ms = std::max<long>(static_cast<long>(request.timeout.count()), 1);
+        const long connect_ms = std::min(
+            timeout_ms, std::max<long>(static_cast<long>(options_.connect_timeout.count()), 1));
+
+        transfer.error_buffer[0] = '\0';
+        curl_easy_setopt(easy, CURLOPT_PRIVATE, &transfer);
+        curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer.error_buffer.data());
+        curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+        curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+        curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+        curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+        curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
+        curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
+        curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
+        curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer);
+
+        if (request.method == "POST") {
+            curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                             static_cast<curl_off_t>(request.body.size()));
+            curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.c_str());
+            curl_easy_setopt(easy, CURLOPT_HTTPHEADER, post_headers_);
+        } else {
+            curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+        }
+
+        if (request.auth != HttpAuth::None) {
+            const unsigned long scheme =
+                request.auth == HttpAuth::Basic ? CURLAUTH_BASIC : CURLAUTH_DIGEST;
+            curl_easy_setopt(easy, CURLOPT_HTTPAUTH, scheme);
+            curl_easy_setopt(easy, CURLOPT_USERNAME, request.username.c_str());
+            curl_easy_setopt(easy, CURLOPT_PASSWORD, request.password.c_str());
+        }
+    }
+
+    bool collect_finished() {
+        bool any = false;
+        int remaining = 0;
+        while (CURLMsg* msg = curl_multi_info_read(multi_, &remaining)) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            void* priv = nullptr;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+            auto* transfer = static_cast<Transfer*>(priv);
+            const CURLcode rc = msg->data.result;  // read before remove_handle invalidates msg
+            curl_multi_remove_handle(multi_, msg->easy_handle);
+            active_.fetch_sub(1);
+            any = true;
+            HttpResponse response = build_response(*transfer, rc);
+            Callback done = std::move(transfer->done);
+            release(*transfer);
+            deliver(done, std::move(response));
+        }
+        return any;
+    }
+
+    static HttpResponse build_response(Transfer& transfer, CURLcode rc) {
+        HttpResponse response;
+        long status = 0;
+        curl_easy_getinfo(transfer.easy, CURLINFO_RESPONSE_CODE, &status);
+        curl_off_t total_us = 0;
+        curl_easy_getinfo(transfer.easy, CURLINFO_TOTAL_TIME_T, &total_us);
+        response.status = status;
+        response.elapsed = std::chrono::microseconds(total_us);
+
+        if (transfer.too_large) {
+            response.outcome = HttpOutcome::TooLarge;
+            response.error = "response body exceeds " +
+                             std::to_string(transfer.request.max_body_bytes) + " bytes";
+            return response;
+        }
+        if (rc == CURLE_OPERATION_TIMEDOUT) {
+            response.outcome = HttpOutcome::Timeout;
+            response.error = curl_message(rc, transfer);
+            return response;
+        }
+        if (rc != CURLE_OK) {
+            response.outcome =
+                is_unreachable(rc) ? HttpOutcome::Unreachable : HttpOutcome::Protocol;
+            response.error = curl_message(rc, transfer);
+            return response;
+        }
+
+        response.body = std::move(transfer.body);
+        if (status >= 200 && status < 300) {
+            response.outcome = HttpOutcome::Ok;
+        } else if (status == 401) {
+            response.outcome = HttpOutcome::AuthRejected;
+            if (transfer.request.auth == HttpAuth::None) {
+                response.error = "authentication required";
+            } else if (transfer.request.auth == HttpAuth::Digest && transfer.responses < 2) {
+                // curl did not retry, so no credentials went out: the challenge was unusable.
+                response.error = "authentication required (no usable digest challenge)";
+            } else {
+                response.error = "credentials rejected";
+            }
+        } else if (status >= 300 && status < 400) {
+            response.outcome = HttpOutcome::Protocol;
+            response.error = "HTTP " + std::to_string(status) + " redirect not followed";
+            char* location = nullptr;
+            curl_easy_getinfo(transfer.easy, CURLINFO_REDIRECT_URL, &location);
+            if (location != nullptr) {
+                response.error += " (to ";
+                response.error += location;
+                response.error += ")";
+            }
+        } else {
+            response.outcome = HttpOutcome::Protocol;
+            response.error = "HTTP " + std::to_string(status);
+        }
+        return response;
+    }
+
+    void deliver(Callback& done, HttpResponse response) {
+        completed_.fetch_add(1);
+        if (response.outcome != HttpOutcome::Ok) failed_.fetch_add(1);
+        if (!done) return;
+        try {
+            done(std::move(response));
+        } catch (...) {
+            callback_errors_.fetch_add(1);
+        }
+    }
+
+    // Completes everything still owned by the loop; runs on the loop thread after it stops.
+    void abort_all(std::string_view reason) {
+        for (auto& transfer : transfers_) {
+            if (!transfer->busy) continue;
+            curl_multi_remove_handle(multi_, transfer->easy);
+            active_.fetch_sub(1);
+            Callback done = std::move(transfer->done);
+            release(*transfer);
+            deliver(done, failure(HttpOutcome::Unreachable, reason));
+        }
+        // Callbacks may submit more work while we drain; keep going until nothing is left, then
+        // close so later submissions complete inline.
+        for (;;) {
+            std::vector<Job> intake;
+            {
+                std::lock_guard lock(mutex_);
+                intake.swap(pending_);
+                if (intake.empty() && waiting_.empty()) {
+                    closed_ = true;
+                    return;
+                }
+            }
+            for (auto& job : intake) waiting_.push_back(std::move(job));
+            while (!waiting_.empty()) {
+                Job job = std::move(waiting_.front());
+                waiting_.pop_front();
+                queued_.fetch_sub(1);
+                deliver(job.done, failure(HttpOutcome::Unreachable, reason));
+            }
+        }
+    }
+
+    CurlHttpClientOptions options_;
+    CURLM* multi_{nullptr};
+    curl_slist* post_headers_{nullptr};
+
+    // Shared with submit().
+    std::mutex mutex_;
+    std::vector<Job> pending_;
+    bool stopping_{false};
+    bool closed_{false};
+
+    // Loop thread only.
+    std::deque<Job> waiting_;
+    std::vector<std::unique_ptr<Transfer>> transfers_;
+    std::vector<Transfer*> idle_;
+
+    std::atomic<std::size_t> active_{0};
+    std::atomic<std::size_t> queued_{0};
+    std::atomic<std::uint64_t> completed_{0};
+    std::atomic<std::uint64_t> failed_{0};
+    std::atomic<std::uint64_t> callback_errors_{0};
+
+    std::thread thread_;  // started at the end of the constructor
+};
+
+CurlHttpClient::CurlHttpClient(CurlHttpClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+CurlHttpClient::~CurlHttpClient() = default;
+
+void CurlHttpClient::submit(HttpRequest request, Callback done) {
+    impl_->submit(std::move(request), std::move(done));
+}
+
+std::size_t CurlHttpClient::in_flight() const { return impl_->in_flight(); }
+std::size_t CurlHttpClient::queued() const { return impl_->queued(); }
+std::uint64_t CurlHttpClient::completed() const { return impl_->completed(); }
+std::uint64_t CurlHttpClient::failed() const { return impl_->failed(); }
+std::uint64_t CurlHttpClient::callback_errors() const { return impl_->callback_errors(); }
+
+}  // namespace intelergy::drivers
