@@ -1,0 +1,143 @@
+#include "intelergy/drivers/energy_book.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace intelergy::drivers {
+
+namespace {
+
+std::string wh(double v) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.6g Wh", v);
+    return buf;
+}
+
+// Largest counter increase that is physically possible between `state.last_ts` and `ts`.
+double plausible_increase_wh(const CounterState& state, SysTime ts, const EnergyLimits& limits) {
+    if (!state.last_ts) return INFINITY;
+    const double elapsed_s = std::chrono::duration<double>(ts - *state.last_ts).count();
+    const double window_s = std::max(elapsed_s, limits.min_window_s);
+    return limits.max_power_w * 1.1 * window_s / 3600.0 + limits.spike_allowance_wh;
+}
+
+void accept(CounterState& state, double raw_wh, SysTime ts) {
+    state.last_raw_wh = raw_wh;
+    state.last_ts = ts;
+    state.pending_rejects = 0;
+    state.pending_raw_wh.reset();
+}
+
+CounterUpdate result(CounterEvent event, const CounterState& state, double delta,
+                     std::string detail) {
+    return CounterUpdate{event, state.lifetime_wh, delta, std::move(detail)};
+}
+
+// Keeps the invariant lifetime == offset + raw without ever lowering lifetime.
+void rebase(CounterState& state, double raw_wh, SysTime ts) {
+    state.offset_wh = state.lifetime_wh - raw_wh;
+    accept(state, raw_wh, ts);
+}
+
+}  // namespace
+
+const char* to_string(CounterEvent event) noexcept {
+    switch (event) {
+        case CounterEvent::First:
+            return "first";
+        case CounterEvent::Advanced:
+            return "advanced";
+        case CounterEvent::Unchanged:
+            return "unchanged";
+        case CounterEvent::Held:
+            return "held";
+        case CounterEvent::Reset:
+            return "reset";
+        case CounterEvent::Rejected:
+            return "rejected";
+        case CounterEvent::Rebased:
+            return "rebased";
+    }
+    return "unknown";
+}
+
+CounterUpdate update_counter(CounterState& state, double raw, CounterUnit unit, SysTime ts,
+                             const EnergyLimits& limits) {
+    if (!std::isfinite(raw) || raw < 0) {
+        return result(CounterEvent::Rejected, state, 0, "invalid raw counter value");
+    }
+    const double raw_wh = counter_to_wh(raw, unit);
+
+    if (state.last_ts && ts < *state.last_ts) {
+        return result(CounterEvent::Unchanged, state, 0,
+                      "sample older than the last accepted one; ignored");
+    }
+
+    if (!state.last_raw_wh) {
+        const double candidate = state.offset_wh + raw_wh;
+        if (candidate >= state.lifetime_wh) {
+            state.lifetime_wh = candidate;
+        } else {
+            state.offset_wh = state.lifetime_wh - raw_wh;  // never lower a restored book
+        }
+        accept(state, raw_wh, ts);
+        return result(CounterEvent::First, state, 0, "first counter " + wh(raw_wh));
+    }
+
+    const double last = *state.last_raw_wh;
+    if (raw_wh == last) {
+        state.pending_rejects = 0;
+        state.pending_raw_wh.reset();
+        return result(CounterEvent::Unchanged, state, 0, "counter unchanged");
+    }
+
+    if (raw_wh > last) {
+        const double increase = raw_wh - last;
+        const double allowed = plausible_increase_wh(state, ts, limits);
+        if (increase <= allowed) {
+            const double before = state.lifetime_wh;
+            state.lifetime_wh = std::max(state.lifetime_wh, state.offset_wh + raw_wh);
+            accept(state, raw_wh, ts);
+            return result(CounterEvent::Advanced, state, state.lifetime_wh - before,
+                          "+" + wh(increase));
+        }
+        const bool consistent =
+            state.pending_rejects > 0 && state.pending_raw_wh && raw_wh >= *state.pending_raw_wh;
+        state.pending_rejects = consistent ? state.pending_rejects + 1 : 1;
+        state.pending_raw_wh = raw_wh;
+        if (state.pending_rejects >= 3) {
+            rebase(state, raw_wh, ts);
+            return result(CounterEvent::Rebased, state, 0,
+                          "3 consistent jumps; rebased to " + wh(raw_wh) + " without counting");
+        }
+        return result(CounterEvent::Rejected, state, 0,
+                      "implausible jump +" + wh(increase) + " (allowed " + wh(allowed) + ")");
+    }
+
+    // raw_wh < last
+    const double drop = last - raw_wh;
+    if (unit == CounterUnit::WattHour && drop <= limits.dip_tolerance_wh) {
+        state.pending_rejects = 0;
+        state.pending_raw_wh.reset();
+        return result(CounterEvent::Held, state, 0, "rounding dip -" + wh(drop) + " held");
+    }
+    // The device counter restarted (reboot, ResetCounters). Count what it holds now if that is
+    // possible in the time since the last sample.
+    if (raw_wh <= plausible_increase_wh(state, ts, limits)) {
+        const double before = state.lifetime_wh;
+        state.offset_wh += last;
+        state.lifetime_wh = std::max(state.lifetime_wh, state.offset_wh + raw_wh);
+        state.offset_wh = state.lifetime_wh - raw_wh;
+        accept(state, raw_wh, ts);
+        return result(CounterEvent::Reset, state, state.lifetime_wh - before,
+                      "counter reset from " + wh(last) + " to " + wh(raw_wh));
+    }
+    rebase(state, raw_wh, ts);
+    return result(CounterEvent::Rebased, state, 0,
+                  "counter dropped from " + wh(last) + " to implausible " + wh(raw_wh) +
+                      "; rebased without counting");
+}
+
+}  // namespace intelergy::drivers
