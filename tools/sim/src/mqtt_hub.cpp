@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "intelergy/sim/mqtt_hub.hpp"
 
+#include "device_mqtt_conn.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -42,17 +44,6 @@ void publish_all(mqtt::async_client& cli, const std::vector<MqttMessage>& msgs) 
     }
 }
 
-void drop_with_will(mqtt::async_client& cli) {
-    try {
-        auto opts = mqtt::disconnect_options_builder()
-                        .reason_code(mqtt::ReasonCode::DISCONNECT_WITH_WILL_MESSAGE)
-                        .finalize();
-        cli.disconnect(opts)->wait_for(std::chrono::seconds(2));
-    } catch (const mqtt::exception& e) {
-        spdlog::debug("sim mqtt disconnect err={}", e.what());
-    }
-}
-
 }  // namespace
 
 struct Agent {
@@ -60,7 +51,7 @@ struct Agent {
     Plug& plug;
     MqttDeviceLogic logic;
     std::mutex mu;  // serialises logic between the ticker and Paho's callback thread
-    std::unique_ptr<mqtt::async_client> cli;  // per-plug mode only
+    std::unique_ptr<DeviceMqttConn> cli;  // per-plug mode only
     std::atomic<bool> connected{false};
     bool active = false;  // we want a connection (per-plug) / have announced online (shared)
     std::uint64_t boot_seen;
@@ -84,49 +75,34 @@ struct MqttHub::Impl {
     // --- per-plug mode ---
     void connect_agent(Agent& a) {
         if (!a.cli) {
-            a.cli = std::make_unique<mqtt::async_client>(
-                to_paho_uri(opts.url), opts.client_prefix + "-" + a.plug.id(),
-                mqtt::create_options(MQTTVERSION_5));
-            a.cli->set_connected_handler([this, &a](const std::string&) {
+            DeviceMqttConn::Callbacks cbs;
+            cbs.connected = [this, &a] {
                 a.connected = true;
                 a.plug.set_mqtt_connected(true);
                 std::lock_guard lock(a.mu);
-                try {
-                    for (const auto& t : a.logic.subscriptions()) a.cli->subscribe(t, 1);
-                } catch (const mqtt::exception& e) {
-                    spdlog::warn("sim mqtt subscribe failed plug={} err={}", a.plug.name(),
-                                 e.what());
-                }
-                publish_all(*a.cli, a.logic.on_connect(clock.now_us()));
-            });
-            a.cli->set_connection_lost_handler([&a](const std::string&) {
+                for (const auto& t : a.logic.subscriptions()) a.cli->subscribe(t);
+                for (const auto& m : a.logic.on_connect(clock.now_us())) a.cli->publish(m);
+            };
+            cbs.lost = [&a] {
                 a.connected = false;
                 a.plug.set_mqtt_connected(false);
-            });
-            a.cli->set_message_callback([this, &a](mqtt::const_message_ptr msg) {
-                try {
-                    std::lock_guard lock(a.mu);
-                    publish_all(*a.cli, a.logic.on_message(msg->get_topic(),
-                                                           msg->get_payload_str(),
-                                                           clock.now_us()));
-                } catch (const std::exception& e) {
-                    spdlog::warn("sim mqtt message handling failed plug={} err={}",
-                                 a.plug.name(), e.what());
+            };
+            cbs.message = [this, &a](const std::string& topic, const std::string& payload) {
+                std::lock_guard lock(a.mu);
+                for (const auto& m : a.logic.on_message(topic, payload, clock.now_us())) {
+                    a.cli->publish(m);
                 }
-            });
+            };
+            a.cli = std::make_unique<DeviceMqttConn>(
+                to_paho_uri(opts.url), opts.client_prefix + "-" + a.plug.id(), std::move(cbs));
         }
-        const auto will = a.logic.will();
-        try {
-            a.cli->connect(make_connect_options(&will));
-        } catch (const mqtt::exception& e) {
-            spdlog::warn("sim mqtt connect failed plug={} err={}", a.plug.name(), e.what());
-        }
+        a.cli->connect(a.logic.will());
     }
 
     void drop_agent(Agent& a) {
         a.connected = false;
         a.plug.set_mqtt_connected(false);
-        if (a.cli) drop_with_will(*a.cli);
+        if (a.cli) a.cli->drop_with_will();
     }
 
     void tick_per_plug(Agent& a, SimMicros now) {
@@ -146,7 +122,7 @@ struct MqttHub::Impl {
         }
         if (a.connected) {
             std::lock_guard lock(a.mu);
-            publish_all(*a.cli, a.logic.tick(now));
+            for (const auto& m : a.logic.tick(now)) a.cli->publish(m);
         }
     }
 
@@ -342,7 +318,10 @@ void MqttHub::stop() {
         offline_then_disconnect(*impl_->shared, wills);
     }
     for (auto& a : impl_->agents) {
-        if (a->cli) offline_then_disconnect(*a->cli, {a->logic.will()});
+        if (!a->cli) continue;
+        if (a->connected) a->cli->publish(a->logic.will());
+        a->cli->disconnect_clean();
+        a->cli.reset();
     }
 }
 
