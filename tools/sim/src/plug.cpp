@@ -229,7 +229,7 @@ std::string Plug::local_hhmm(SimMicros now) const {
 Json Plug::shelly_info_locked() const {
     if (info_.gen == 1) {
         return Json{{"type", info_.model},  {"mac", spec_.mac},     {"auth", has_auth()},
-                    {"fw", info_.fw},       {"discoverable", true}, {"longid", 1},
+                    {"fw", info_.fw},       {"discoverable", true},
                     {"num_outputs", 1},     {"num_meters", 1},      {"name", spec_.name}};
     }
     Json j{{"name", spec_.name},
