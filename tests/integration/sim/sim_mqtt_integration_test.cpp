@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MIT
+#include "intelergy/core/clock.hpp"
+#include "intelergy/sim/mqtt_logic.hpp"
+#include "intelergy/sim/simulator.hpp"
+
 #include <gtest/gtest.h>
+#include <mqtt/async_client.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <functional>
-#include <mqtt/async_client.h>
 #include <mutex>
 #include <random>
-
-#include "intelergy/core/clock.hpp"
-#include "intelergy/sim/mqtt_logic.hpp"
-#include "intelergy/sim/simulator.hpp"
 
 namespace intelergy::sim {
 namespace {
@@ -202,9 +202,8 @@ TEST_F(SimMqtt, RpcOverMqttRoundTrip) {
     Recorder rec(url_, {prefix + "/#", src + "/rpc"});
     start({gen2(prefix)});
     ASSERT_TRUE(rec.wait_for(topic_is(prefix + "/online", "true")));
-    rec.publish(prefix + "/rpc",
-                R"({"id":17,"src":")" + src +
-                    R"(","method":"Switch.Set","params":{"id":0,"on":false}})");
+    rec.publish(prefix + "/rpc", R"({"id":17,"src":")" + src +
+                                     R"(","method":"Switch.Set","params":{"id":0,"on":false}})");
     const auto reply = rec.wait_for(topic_is(src + "/rpc"));
     ASSERT_TRUE(reply);
     const auto j = Json::parse(reply->payload);
@@ -213,12 +212,10 @@ TEST_F(SimMqtt, RpcOverMqttRoundTrip) {
     EXPECT_EQ(j["result"]["was_on"], true);
     EXPECT_FALSE(sim_->find("p")->reading(0).output);
 
-    rec.publish(prefix + "/rpc",
-                R"({"id":18,"src":")" + src + R"(","method":"Shelly.GetStatus"})");
-    const auto status = rec.wait_for(
-        [&](const MqttMessage& m) {
-            return m.topic == src + "/rpc" && Json::parse(m.payload)["id"] == 18;
-        });
+    rec.publish(prefix + "/rpc", R"({"id":18,"src":")" + src + R"(","method":"Shelly.GetStatus"})");
+    const auto status = rec.wait_for([&](const MqttMessage& m) {
+        return m.topic == src + "/rpc" && Json::parse(m.payload)["id"] == 18;
+    });
     ASSERT_TRUE(status);
     EXPECT_TRUE(Json::parse(status->payload)["result"].contains("switch:0"));
 }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Real loopback HTTP against an in-process Simulator, driven with an httplib client.
-#include <gtest/gtest.h>
-#include <httplib.h>
-
 #include "intelergy/sim/auth.hpp"
 #include "intelergy/sim/simulator.hpp"
 #include "sim_test_util.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
 
 namespace intelergy::sim {
 namespace {
@@ -20,13 +20,13 @@ TEST(SimDigest, MatchesReferenceTestVector) {
               v["ha1 = sha256('admin:shellyplusplugs-a1b2c3d4e5f6:s3cret')"]);
     EXPECT_EQ(sha256_hex("GET:/rpc/Switch.GetStatus?id=0"),
               v["ha2 = sha256('GET:/rpc/Switch.GetStatus?id=0')"]);
-    EXPECT_EQ(digest_response("admin", "shellyplusplugs-a1b2c3d4e5f6", "s3cret", "GET",
-                              "/rpc/Switch.GetStatus?id=0", "666c1ea2", "00000001", "0a4f113b",
-                              "auth"),
-              v["response = sha256(ha1:nonce:00000001:0a4f113b:auth:ha2)"]);
+    EXPECT_EQ(
+        digest_response("admin", "shellyplusplugs-a1b2c3d4e5f6", "s3cret", "GET",
+                        "/rpc/Switch.GetStatus?id=0", "666c1ea2", "00000001", "0a4f113b", "auth"),
+        v["response = sha256(ha1:nonce:00000001:0a4f113b:auth:ha2)"]);
     const auto hdr = parse_auth_params(
-        std::string(load_payload("gen2_401_digest_challenge.json")
-                        ["http_retry_authorization_header"])
+        std::string(
+            load_payload("gen2_401_digest_challenge.json")["http_retry_authorization_header"])
             .substr(7));
     EXPECT_EQ(hdr.at("response"), v["response = sha256(ha1:nonce:00000001:0a4f113b:auth:ha2)"]);
     EXPECT_EQ(hdr.at("algorithm"), "SHA-256");
@@ -61,9 +61,7 @@ protected:
         c.set_read_timeout(2);
         return c;
     }
-    httplib::Client control() {
-        return httplib::Client("127.0.0.1", sim_->control_port());
-    }
+    httplib::Client control() { return httplib::Client("127.0.0.1", sim_->control_port()); }
     ManualClock clock_{T0};
     std::unique_ptr<Simulator> sim_;
     std::string prefix_;
@@ -148,8 +146,9 @@ TEST_F(SimHttp, Gen2RpcFormsAndErrors) {
     EXPECT_EQ(Json::parse(set->body), Json::parse(R"({"was_on":true})"));
     auto post = c.Post("/rpc/Switch.Toggle", R"({"id":0})", "application/json");
     EXPECT_EQ(Json::parse(post->body), Json::parse(R"({"was_on":false})"));
-    auto frame = c.Post("/rpc", R"({"id":9,"src":"t","method":"Switch.GetStatus","params":{"id":0}})",
-                        "application/json");
+    auto frame =
+        c.Post("/rpc", R"({"id":9,"src":"t","method":"Switch.GetStatus","params":{"id":0}})",
+               "application/json");
     const auto f = Json::parse(frame->body);
     EXPECT_EQ(f["id"], 9);
     EXPECT_EQ(f["dst"], "t");

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-#include <gtest/gtest.h>
-
 #include "intelergy/sim/mqtt_logic.hpp"
 #include "sim_test_util.hpp"
+
+#include <gtest/gtest.h>
 
 namespace intelergy::sim {
 namespace {
@@ -68,9 +68,10 @@ TEST(SimMqttLogic, RpcOverMqttAnswersOnSrcTopic) {
     EXPECT_EQ(resp["id"], 17);
     EXPECT_EQ(resp["dst"], "bridge-7f3a");
     EXPECT_EQ(resp["result"]["was_on"], true);
-    EXPECT_TRUE(logic.on_message(plug.mqtt_prefix() + "/rpc", R"({"id":1,"method":"x"})",
-                                 clock.now_us())
-                    .empty());  // no src -> dropped
+    EXPECT_TRUE(
+        logic.on_message(plug.mqtt_prefix() + "/rpc", R"({"id":1,"method":"x"})",
+                         clock.now_us())
+            .empty());  // no src -> dropped
     logic.on_message(plug.mqtt_prefix() + "/command/switch:0", "toggle", clock.now_us());
     EXPECT_TRUE(plug.reading(0).output);
 }
@@ -94,8 +95,8 @@ TEST(SimMqttLogic, Gen1TopicsAndUnits) {
         }
     }
     EXPECT_TRUE(saw_energy);
-    const auto cmd = logic.on_message(plug.mqtt_prefix() + "/relay/0/command", "off",
-                                      clock.now_us());
+    const auto cmd =
+        logic.on_message(plug.mqtt_prefix() + "/relay/0/command", "off", clock.now_us());
     ASSERT_FALSE(cmd.empty());
     EXPECT_EQ(cmd[0].topic, plug.mqtt_prefix() + "/relay/0");
     EXPECT_EQ(cmd[0].payload, "off");

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-#include <gtest/gtest.h>
-
 #include "intelergy/sim/config.hpp"
 #include "intelergy/sim/plug.hpp"
 #include "sim_test_util.hpp"
+
+#include <gtest/gtest.h>
 
 namespace intelergy::sim {
 namespace {

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "intelergy/sim/plug.hpp"
+
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
-
-#include "intelergy/sim/plug.hpp"
 
 namespace intelergy::sim::test {
 

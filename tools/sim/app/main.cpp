@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: MIT
 // intelergy-sim: simulated Shelly plugs on loopback (HTTP, MQTT, faults). See docs/simulator.md.
+#include "intelergy/core/clock.hpp"
+#include "intelergy/sim/config.hpp"
+#include "intelergy/sim/sim_clock.hpp"
+#include "intelergy/sim/simulator.hpp"
+
+#include <CLI/CLI.hpp>
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-
-#include "intelergy/core/clock.hpp"
-#include "intelergy/sim/config.hpp"
-#include "intelergy/sim/sim_clock.hpp"
-#include "intelergy/sim/simulator.hpp"
 
 namespace {
 
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
     CLI11_PARSE(app, argc, argv);
 
-        // stdout carries only the machine-readable plug lines; logs go to stderr.
+    // stdout carries only the machine-readable plug lines; logs go to stderr.
     spdlog::set_default_logger(spdlog::stderr_color_mt("sim"));
     spdlog::set_level(spdlog::level::from_str(log_level));
 
@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
         }
         auto more = make_quick_plugs(quick, specs.size());
         specs.insert(specs.end(), more.begin(), more.end());
-        if (specs.empty()) throw std::invalid_argument("no plugs: use --config or --gen1/--gen2/...");
+        if (specs.empty())
+            throw std::invalid_argument("no plugs: use --config or --gen1/--gen2/...");
 
         intelergy::SystemClock real;
         ScaledClock clock(real, speed);

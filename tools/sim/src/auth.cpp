@@ -27,8 +27,7 @@ std::string sha256_hex(std::string_view data) {
 }
 
 namespace {
-constexpr std::string_view B64 =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 }
 
 std::string base64_encode(std::string_view in) {
@@ -103,8 +102,8 @@ std::string digest_response(std::string_view user, std::string_view realm,
                             std::string_view password, std::string_view method,
                             std::string_view uri, std::string_view nonce, std::string_view nc,
                             std::string_view cnonce, std::string_view qop) {
-    const auto ha1 = sha256_hex(std::string(user) + ":" + std::string(realm) + ":" +
-                                std::string(password));
+    const auto ha1 =
+        sha256_hex(std::string(user) + ":" + std::string(realm) + ":" + std::string(password));
     const auto ha2 = sha256_hex(std::string(method) + ":" + std::string(uri));
     return sha256_hex(ha1 + ":" + std::string(nonce) + ":" + std::string(nc) + ":" +
                       std::string(cnonce) + ":" + std::string(qop) + ":" + ha2);

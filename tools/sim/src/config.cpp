@@ -38,8 +38,9 @@ ProfileSpec parse_profile_json(const Json& j, std::uint64_t seed) {
         return p;
     }
     if (!j.is_object()) throw std::invalid_argument("profile must be a string or an object");
-    check_keys(j, {"type", "watts", "low", "high", "period_s", "duty", "min", "max", "start",
-                   "step_w", "step_s", "seed"},
+    check_keys(j,
+               {"type", "watts", "low", "high", "period_s", "duty", "min", "max", "start", "step_w",
+                "step_s", "seed"},
                "profile");
     ProfileSpec p;
     p.seed = j.value("seed", seed);
@@ -84,9 +85,10 @@ std::vector<PlugSpec> parse_config(const Json& doc) {
         const std::string where = "plug #" + std::to_string(index);
         if (!j.is_object()) throw std::invalid_argument(where + ": must be an object");
         try {
-            check_keys(j, {"name", "kind", "port", "password", "mqtt", "http", "mqtt_prefix",
-                           "mac", "profile", "channels", "on", "tz_offset_s", "update_period_s",
-                           "status_ntf", "notify_threshold_w", "synced", "initial_total_wh"},
+            check_keys(j,
+                       {"name", "kind", "port", "password", "mqtt", "http", "mqtt_prefix", "mac",
+                        "profile", "channels", "on", "tz_offset_s", "update_period_s", "status_ntf",
+                        "notify_threshold_w", "synced", "initial_total_wh"},
                        where);
             PlugSpec s;
             const auto kind_name = j.value("kind", std::string("gen2-plus-plug-s"));
@@ -107,17 +109,17 @@ std::vector<PlugSpec> parse_config(const Json& doc) {
             s.synced = j.value("synced", true);
             s.initial_total_wh = j.value("initial_total_wh", 0.0);
             const std::uint64_t seed = splitmix64(index);
-            const ProfileSpec base =
-                j.contains("profile") ? parse_profile_json(j.at("profile"), seed)
-                                      : default_profile(seed);
+            const ProfileSpec base = j.contains("profile")
+                                         ? parse_profile_json(j.at("profile"), seed)
+                                         : default_profile(seed);
             const bool on = j.value("on", true);
             if (j.contains("channels")) {
                 std::uint64_t ch_seed = seed;
                 for (const auto& c : j.at("channels")) {
                     ch_seed = splitmix64(ch_seed);
                     ChannelSpec cs;
-                    cs.profile = c.contains("profile") ? parse_profile_json(c.at("profile"), ch_seed)
-                                                       : base;
+                    cs.profile =
+                        c.contains("profile") ? parse_profile_json(c.at("profile"), ch_seed) : base;
                     cs.on = c.value("on", on);
                     s.channels.push_back(cs);
                 }

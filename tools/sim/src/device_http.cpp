@@ -138,10 +138,9 @@ HttpReply DeviceHttp::gen2_challenge(Plug& plug) const {
     r.body.clear();
     const auto now_s = static_cast<std::int64_t>(plug.uptime_s()) ^
                        static_cast<std::int64_t>(plug.seed() & 0xFFFFFFU);
-    r.headers.emplace_back("WWW-Authenticate", "Digest qop=\"auth\", realm=\"" + plug.id() +
-                                                   "\", nonce=\"" +
-                                                   nonces_.issue(plug.id(), now_s) +
-                                                   "\", algorithm=SHA-256");
+    r.headers.emplace_back("WWW-Authenticate",
+                           "Digest qop=\"auth\", realm=\"" + plug.id() + "\", nonce=\"" +
+                               nonces_.issue(plug.id(), now_s) + "\", algorithm=SHA-256");
     return r;
 }
 

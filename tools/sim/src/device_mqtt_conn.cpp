@@ -51,14 +51,12 @@ struct DeviceMqttTrampolines {
     }
 };
 
-DeviceMqttConn::DeviceMqttConn(const std::string& uri, const std::string& client_id,
-                               Callbacks cbs)
+DeviceMqttConn::DeviceMqttConn(const std::string& uri, const std::string& client_id, Callbacks cbs)
     : cbs_(std::move(cbs)) {
     MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer5;
     MQTTAsync h = nullptr;
-    if (MQTTAsync_createWithOptions(&h, uri.c_str(), client_id.c_str(),
-                                    MQTTCLIENT_PERSISTENCE_NONE, nullptr,
-                                    &co) != MQTTASYNC_SUCCESS) {
+    if (MQTTAsync_createWithOptions(&h, uri.c_str(), client_id.c_str(), MQTTCLIENT_PERSISTENCE_NONE,
+                                    nullptr, &co) != MQTTASYNC_SUCCESS) {
         throw std::runtime_error("MQTTAsync_create failed for " + uri);
     }
     handle_ = h;
@@ -100,13 +98,15 @@ void DeviceMqttConn::publish(const MqttMessage& msg) {
     const int rc =
         MQTTAsync_send(handle_, msg.topic.c_str(), static_cast<int>(msg.payload.size()),
                        msg.payload.data(), msg.retained ? 1 : 0, msg.retained ? 1 : 0, &ro);
-    if (rc != MQTTASYNC_SUCCESS) spdlog::debug("sim mqtt publish failed topic={} rc={}", msg.topic, rc);
+    if (rc != MQTTASYNC_SUCCESS)
+        spdlog::debug("sim mqtt publish failed topic={} rc={}", msg.topic, rc);
 }
 
 void DeviceMqttConn::subscribe(const std::string& filter) {
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     const int rc = MQTTAsync_subscribe(handle_, filter.c_str(), 1, &ro);
-    if (rc != MQTTASYNC_SUCCESS) spdlog::warn("sim mqtt subscribe failed topic={} rc={}", filter, rc);
+    if (rc != MQTTASYNC_SUCCESS)
+        spdlog::warn("sim mqtt subscribe failed topic={} rc={}", filter, rc);
 }
 
 void DeviceMqttConn::disconnect_finished() {

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "intelergy/sim/mqtt_logic.hpp"
+
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
-
-#include "intelergy/sim/mqtt_logic.hpp"
 
 namespace intelergy::sim {
 

@@ -108,10 +108,9 @@ HttpServers::~HttpServers() { stop_all(); }
 int HttpServers::start_control(int port, ControlHandler handler) {
     control_ = std::make_unique<Running>();
     control_->svr = make_server(2);
-    route_all(*control_->svr,
-              [handler](const httplib::Request& req, httplib::Response& res) {
-                  write_reply(handler(to_request(req, req.path)), res);
-              });
+    route_all(*control_->svr, [handler](const httplib::Request& req, httplib::Response& res) {
+        write_reply(handler(to_request(req, req.path)), res);
+    });
     return bind_and_run(*control_, bind_, port);
 }
 
@@ -122,8 +121,8 @@ int HttpServers::start_shared(int port, const std::vector<Plug*>& plugs) {
     route_all(*shared_->svr, [this](const httplib::Request& req, httplib::Response& res) {
         // /<name>/<device path>
         const auto slash = req.path.find('/', 1);
-        const auto name = req.path.substr(1, slash == std::string::npos ? std::string::npos
-                                                                        : slash - 1);
+        const auto name =
+            req.path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
         const auto it = shared_plugs_.find(name);
         if (it == shared_plugs_.end()) {
             res.status = 404;

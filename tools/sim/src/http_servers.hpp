@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "intelergy/sim/device_http.hpp"
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -9,8 +11,6 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
-
-#include "intelergy/sim/device_http.hpp"
 
 namespace httplib {
 class Server;

@@ -3,16 +3,16 @@
 
 #include "device_mqtt_conn.hpp"
 
+#include <mqtt/async_client.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mqtt/async_client.h>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
-#include <unistd.h>
 
 namespace intelergy::sim {
 
@@ -174,9 +174,12 @@ struct MqttHub::Impl {
             mqtt::create_options(MQTTVERSION_5));
         shared->set_connected_handler([this](const std::string&) {
             try {
-                std::vector<std::string> topics{"+/rpc", "+/command", "+/command/+",
+                std::vector<std::string> topics{"+/rpc",
+                                                "+/command",
+                                                "+/command/+",
                                                 "shellies/+/relay/0/command",
-                                                "shellies/+/command", "shellies/command"};
+                                                "shellies/+/command",
+                                                "shellies/command"};
                 for (auto& a : agents) {
                     const auto& p = a->plug.mqtt_prefix();
                     if (a->plug.gen() > 1 && p.find('/') != std::string::npos) {
@@ -190,9 +193,8 @@ struct MqttHub::Impl {
             for (auto& a : agents) a->active = false;  // re-announce everything on (re)connect
             shared_connected = true;
         });
-        shared->set_connection_lost_handler([this](const std::string&) {
-            shared_connected = false;
-        });
+        shared->set_connection_lost_handler(
+            [this](const std::string&) { shared_connected = false; });
         shared->set_message_callback([this](mqtt::const_message_ptr msg) {
             try {
                 on_shared_message(msg);

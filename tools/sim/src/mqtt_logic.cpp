@@ -39,8 +39,8 @@ std::vector<std::string> MqttDeviceLogic::subscriptions() const {
 
 void MqttDeviceLogic::remember(int ch, const ChannelReading& r, SimMicros now) {
     auto& l = last_.at(static_cast<std::size_t>(ch));
-    l = Last{true, r.output, r.source, r.apower, r.voltage, r.current,
-             r.temp_c, r.total_wh, r.minute_ts, now};
+    l = Last{true,      r.output, r.source,   r.apower,    r.voltage,
+             r.current, r.temp_c, r.total_wh, r.minute_ts, now};
 }
 
 std::vector<MqttMessage> MqttDeviceLogic::on_connect(SimMicros now) {
@@ -170,8 +170,8 @@ std::vector<MqttMessage> MqttDeviceLogic::gen2_tick(SimMicros now) {
     if (plug_.spec().status_ntf) {
         for (const auto& [key, value] : comps.items()) {
             const int ch = value.at("id").get<int>();
-            out.push_back({plug_.mqtt_prefix() + "/status/" + key,
-                           plug_.component_status(ch).dump()});
+            out.push_back(
+                {plug_.mqtt_prefix() + "/status/" + key, plug_.component_status(ch).dump()});
         }
     }
     out.insert(out.begin(), notify_frame(now, std::move(comps)));

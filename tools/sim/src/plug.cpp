@@ -16,8 +16,7 @@ constexpr std::array<KindInfo, 5> KINDS{{
     {PlugKind::GEN1_PLUG_S, "gen1-plug-s", "SHPLG-S", 1, "shellyplug-s-", "",
      "20230913-113421/v1.14.0-gcb84623", "", "", 1, false, false, "E868E7"},
     {PlugKind::GEN2_PLUS_PLUG_S, "gen2-plus-plug-s", "SNPL-00112EU", 2, "shellyplusplugs-",
-     "PlusPlugS", "20240819-074343/1.4.2-gc2639da", "1.4.2", "plugs_ui", 1, false, false,
-     "A0A3B3"},
+     "PlusPlugS", "20240819-074343/1.4.2-gc2639da", "1.4.2", "plugs_ui", 1, false, false, "A0A3B3"},
     {PlugKind::GEN3_PLUG_S, "gen3-plug-s", "S3PL-00112EU", 3, "shellyplugsg3-", "PlugSG3",
      "20250310-101010/1.5.1-g0000000", "1.5.1", "plugs_ui", 1, false, true, "8CBFEA"},
     {PlugKind::GEN3_PLUG_PM, "gen3-plug-pm", "S3PL-30116EU", 3, "shellyplugpmg3-", "PlugPMG3",
@@ -84,9 +83,7 @@ double floor_to(double v, int decimals) {
     return std::floor(v * f + 1e-7) / f;
 }
 
-double epoch_seconds_2dec(SimMicros t) {
-    return static_cast<double>(t / 10'000) / 100.0;
-}
+double epoch_seconds_2dec(SimMicros t) { return static_cast<double>(t / 10'000) / 100.0; }
 
 const KindInfo& kind_info(PlugKind kind) {
     for (const auto& k : KINDS) {
@@ -112,9 +109,9 @@ Plug::Plug(PlugSpec spec, const SimClock& clock, std::uint64_t index)
     }
     spec_.mac.erase(std::remove(spec_.mac.begin(), spec_.mac.end(), ':'), spec_.mac.end());
     spec_.mac = upper(spec_.mac);
-    if (spec_.mac.size() != 12 ||
-        !std::all_of(spec_.mac.begin(), spec_.mac.end(),
-                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; })) {
+    if (spec_.mac.size() != 12 || !std::all_of(spec_.mac.begin(), spec_.mac.end(), [](char c) {
+            return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+        })) {
         throw std::invalid_argument("plug '" + spec_.name + "': mac must be 12 hex digits");
     }
     if (info_.gen == 1) {
@@ -228,9 +225,9 @@ std::string Plug::local_hhmm(SimMicros now) const {
 
 Json Plug::shelly_info_locked() const {
     if (info_.gen == 1) {
-        return Json{{"type", info_.model},  {"mac", spec_.mac},     {"auth", has_auth()},
-                    {"fw", info_.fw},       {"discoverable", true},
-                    {"num_outputs", 1},     {"num_meters", 1},      {"name", spec_.name}};
+        return Json{{"type", info_.model}, {"mac", spec_.mac},     {"auth", has_auth()},
+                    {"fw", info_.fw},      {"discoverable", true}, {"num_outputs", 1},
+                    {"num_meters", 1},     {"name", spec_.name}};
     }
     Json j{{"name", spec_.name},
            {"id", id_},
@@ -254,8 +251,8 @@ Json Plug::shelly_info() {
 
 Json Plug::relay_json_locked(int ch) const {
     const auto& c = channels_.at(static_cast<std::size_t>(ch));
-    return Json{{"ison", c.on},          {"has_timer", false},    {"timer_started", 0},
-                {"timer_duration", 0},   {"timer_remaining", 0},  {"overpower", false},
+    return Json{{"ison", c.on},        {"has_timer", false},   {"timer_started", 0},
+                {"timer_duration", 0}, {"timer_remaining", 0}, {"overpower", false},
                 {"source", c.source}};
 }
 
@@ -278,7 +275,8 @@ Json Plug::gen1_status() {
     const auto r = reading_locked(0, now);
     const double temp = round_to(r.temp_c + 0.01 * static_cast<double>(seed_ % 10U), 2);
     return Json{
-        {"wifi_sta", {{"connected", true}, {"ssid", "sim-lan"}, {"ip", "127.0.0.1"}, {"rssi", -55}}},
+        {"wifi_sta",
+         {{"connected", true}, {"ssid", "sim-lan"}, {"ip", "127.0.0.1"}, {"rssi", -55}}},
         {"cloud", {{"enabled", false}, {"connected", false}}},
         {"mqtt", {{"connected", mqtt_connected()}}},
         {"time", synced_ ? local_hhmm(now) : std::string()},
@@ -323,43 +321,41 @@ Json Plug::gen1_settings() {
     std::lock_guard lock(mutex_);
     const auto now = clock_.now_us();
     const auto& c = channels_.at(0);
-    return Json{
-        {"device",
-         {{"type", info_.model},
-          {"mac", spec_.mac},
-          {"hostname", id_},
-          {"num_outputs", 1},
-          {"num_meters", 1}}},
-        {"mqtt",
-         {{"enable", spec_.mqtt},
-          {"server", ""},
-          {"user", ""},
-          {"id", prefix_.substr(std::string_view("shellies/").size())},
-          {"update_period", static_cast<int>(spec_.update_period_s)},
-          {"max_qos", 0},
-          {"retain", false}}},
-        {"login", {{"enabled", has_auth()}, {"unprotected", false}, {"username", "admin"}}},
-        {"name", spec_.name},
-        {"fw", info_.fw},
-        {"discoverable", true},
-        {"tz_utc_offset", spec_.tz_offset_s},
-        {"timezone", "Etc/GMT"},
-        {"time", synced_ ? local_hhmm(now) : std::string()},
-        {"unixtime", synced_ ? to_seconds(now) : 0},
-        {"max_power", 2500},
-        {"led_power_disable", false},
-        {"relays",
-         Json::array({{{"name", nullptr},
-                       {"appliance_type", "General"},
-                       {"ison", c.on},
-                       {"has_timer", false},
-                       {"overpower", false},
-                       {"default_state", "last"},
-                       {"auto_on", 0.0},
-                       {"auto_off", 0.0},
-                       {"schedule", false},
-                       {"schedule_rules", Json::array()},
-                       {"max_power", 2500}}})}};
+    return Json{{"device",
+                 {{"type", info_.model},
+                  {"mac", spec_.mac},
+                  {"hostname", id_},
+                  {"num_outputs", 1},
+                  {"num_meters", 1}}},
+                {"mqtt",
+                 {{"enable", spec_.mqtt},
+                  {"server", ""},
+                  {"user", ""},
+                  {"id", prefix_.substr(std::string_view("shellies/").size())},
+                  {"update_period", static_cast<int>(spec_.update_period_s)},
+                  {"max_qos", 0},
+                  {"retain", false}}},
+                {"login", {{"enabled", has_auth()}, {"unprotected", false}, {"username", "admin"}}},
+                {"name", spec_.name},
+                {"fw", info_.fw},
+                {"discoverable", true},
+                {"tz_utc_offset", spec_.tz_offset_s},
+                {"timezone", "Etc/GMT"},
+                {"time", synced_ ? local_hhmm(now) : std::string()},
+                {"unixtime", synced_ ? to_seconds(now) : 0},
+                {"max_power", 2500},
+                {"led_power_disable", false},
+                {"relays", Json::array({{{"name", nullptr},
+                                         {"appliance_type", "General"},
+                                         {"ison", c.on},
+                                         {"has_timer", false},
+                                         {"overpower", false},
+                                         {"default_state", "last"},
+                                         {"auto_on", 0.0},
+                                         {"auto_off", 0.0},
+                                         {"schedule", false},
+                                         {"schedule_rules", Json::array()},
+                                         {"max_power", 2500}}})}};
 }
 
 std::optional<Json> Plug::gen1_turn(int ch, std::string_view turn, std::string_view source) {
@@ -406,7 +402,10 @@ Json Plug::component_status_locked(int ch, SimMicros now) {
                     {"aenergy", aenergy},
                     {"ret_aenergy", ret}};
     }
-    Json j{{"id", ch}, {"source", r.source}, {"output", r.output}, {"apower", r.apower},
+    Json j{{"id", ch},
+           {"source", r.source},
+           {"output", r.output},
+           {"apower", r.apower},
            {"voltage", r.voltage}};
     if (info_.extended_fields) j["freq"] = 50.0;
     j["current"] = r.current;
@@ -461,8 +460,8 @@ RpcResult Plug::rpc(std::string_view method, const Json& params, std::string_vie
     const auto channel_arg = [&](int& ch) -> std::optional<RpcResult> {
         ch = param_int(params, "id", 0);
         if (!valid_channel(ch)) {
-            return RpcResult::error(-105, "Argument 'id', value " + std::to_string(ch) +
-                                              " not found!");
+            return RpcResult::error(-105,
+                                    "Argument 'id', value " + std::to_string(ch) + " not found!");
         }
         return std::nullopt;
     };
@@ -477,19 +476,26 @@ RpcResult Plug::rpc(std::string_view method, const Json& params, std::string_vie
             j[component_key(ch)] = component_status_locked(ch, now);
         }
         j["sys"] = sys_status_locked(now);
-        j["wifi"] = Json{{"sta_ip", "127.0.0.1"}, {"status", "got ip"}, {"ssid", "sim-lan"},
-                         {"rssi", -58}};
+        j["wifi"] =
+            Json{{"sta_ip", "127.0.0.1"}, {"status", "got ip"}, {"ssid", "sim-lan"}, {"rssi", -58}};
         j["ws"] = Json{{"connected", false}};
         return RpcResult::success(j);
     }
     if (method == "Sys.GetStatus") return RpcResult::success(sys_status_locked(now));
     if (method == "Shelly.GetConfig" || method == "MQTT.GetConfig") {
-        Json mqtt{{"enable", spec_.mqtt},     {"server", nullptr},          {"client_id", id_},
-                  {"user", nullptr},          {"topic_prefix", prefix_},    {"rpc_ntf", true},
-                  {"status_ntf", spec_.status_ntf}, {"enable_rpc", true},   {"enable_control", true}};
+        Json mqtt{{"enable", spec_.mqtt},
+                  {"server", nullptr},
+                  {"client_id", id_},
+                  {"user", nullptr},
+                  {"topic_prefix", prefix_},
+                  {"rpc_ntf", true},
+                  {"status_ntf", spec_.status_ntf},
+                  {"enable_rpc", true},
+                  {"enable_control", true}};
         if (method == "MQTT.GetConfig") return RpcResult::success(mqtt);
-        Json j{{"mqtt", mqtt},
-               {"sys", {{"device", {{"name", spec_.name}, {"mac", spec_.mac}, {"fw_id", info_.fw}}}}}};
+        Json j{
+            {"mqtt", mqtt},
+            {"sys", {{"device", {{"name", spec_.name}, {"mac", spec_.mac}, {"fw_id", info_.fw}}}}}};
         for (int ch = 0; ch < channel_count(); ++ch) {
             j[component_key(ch)] = Json{{"id", ch}, {"name", nullptr}};
         }

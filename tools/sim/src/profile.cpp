@@ -80,8 +80,8 @@ ProfileSpec parse_profile_spec(const std::string& text, std::uint64_t seed) {
 PowerProfile::PowerProfile(const ProfileSpec& spec, SimMicros origin)
     : spec_(spec),
       origin_(origin),
-      step_us_(std::max<SimMicros>(1, to_us(spec.type == ProfileType::SQUARE ? spec.period_s
-                                                                             : spec.step_s))),
+      step_us_(std::max<SimMicros>(
+          1, to_us(spec.type == ProfileType::SQUARE ? spec.period_s : spec.step_s))),
       walk_value_(std::clamp(spec.start, spec.min, spec.max)) {}
 
 PowerProfile::Segment PowerProfile::segment(SimMicros t) {
@@ -103,9 +103,9 @@ PowerProfile::Segment PowerProfile::segment(SimMicros t) {
             const std::int64_t k = rel / step_us_;
             while (walk_step_ < k) {
                 ++walk_step_;
-                walk_value_ = std::clamp(
-                    walk_value_ + unit_noise(spec_.seed, walk_step_) * spec_.step_w, spec_.min,
-                    spec_.max);
+                walk_value_ =
+                    std::clamp(walk_value_ + unit_noise(spec_.seed, walk_step_) * spec_.step_w,
+                               spec_.min, spec_.max);
             }
             return {walk_value_, origin_ + (k + 1) * step_us_};
         }

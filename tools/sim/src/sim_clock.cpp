@@ -9,8 +9,7 @@ ScaledClock::ScaledClock(const Clock& real, double speed)
     : real_(real),
       speed_(speed),
       start_steady_(real.steady()),
-      start_us_(std::chrono::duration_cast<std::chrono::microseconds>(
-                    real.now().time_since_epoch())
+      start_us_(std::chrono::duration_cast<std::chrono::microseconds>(real.now().time_since_epoch())
                     .count()) {}
 
 SimMicros ScaledClock::now_us() const {

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "intelergy/sim/simulator.hpp"
 
+#include "http_servers.hpp"
+#include "intelergy/sim/mqtt_hub.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <random>
 #include <stdexcept>
 #include <unordered_set>
-
-#include "http_servers.hpp"
-#include "intelergy/sim/mqtt_hub.hpp"
 
 namespace intelergy::sim {
 
@@ -81,8 +81,8 @@ Simulator::Simulator(SimOptions opts, std::vector<PlugSpec> specs, const SimCloc
 Simulator::~Simulator() { stop(); }
 
 void Simulator::start() {
-    control_port_ =
-        http_->start_control(opts_.control_port, [this](const HttpRequest& r) { return control(r); });
+    control_port_ = http_->start_control(opts_.control_port,
+                                         [this](const HttpRequest& r) { return control(r); });
     std::vector<Plug*> http_plugs;
     std::vector<Plug*> mqtt_plugs;
     for (auto& p : plugs_) {
@@ -172,9 +172,9 @@ Json Simulator::plug_line(const Plug& plug) const {
 Json Simulator::plug_detail(Plug& plug) {
     auto j = plug_line(plug);
     const auto f = plug.faults();
-    j["port"] = plug.spec().http ? Json(opts_.shared_port >= 0 ? http_->shared_port()
-                                                               : http_->plug_port(plug))
-                                 : Json(nullptr);
+    j["port"] = plug.spec().http
+                    ? Json(opts_.shared_port >= 0 ? http_->shared_port() : http_->plug_port(plug))
+                    : Json(nullptr);
     j["online"] = !f.offline;
     j["synced"] = plug.synced();
     j["uptime"] = plug.uptime_s();
@@ -188,15 +188,15 @@ Json Simulator::plug_detail(Plug& plug) {
     Json chans = Json::array();
     for (int ch = 0; ch < plug.channel_count(); ++ch) {
         const auto r = plug.reading(ch);
-        chans.push_back(Json{{"channel", ch},
-                             {"component", plug.component_key(ch)},
-                             {"output", r.output},
-                             {"power_w", r.power_exact},
-                             {"counter_wh", r.counter_wh},
-                             {"reported_total", plug.gen() == 1 ? Json(r.total_wmin)
-                                                                 : Json(r.total_wh)},
-                             {"reported_unit", plug.gen() == 1 ? "Wmin" : "Wh"},
-                             {"truth_wh", r.truth_wh}});
+        chans.push_back(
+            Json{{"channel", ch},
+                 {"component", plug.component_key(ch)},
+                 {"output", r.output},
+                 {"power_w", r.power_exact},
+                 {"counter_wh", r.counter_wh},
+                 {"reported_total", plug.gen() == 1 ? Json(r.total_wmin) : Json(r.total_wh)},
+                 {"reported_unit", plug.gen() == 1 ? "Wmin" : "Wh"},
+                 {"truth_wh", r.truth_wh}});
     }
     j["channels"] = chans;
     return j;
@@ -269,7 +269,8 @@ HttpReply Simulator::control(const HttpRequest& req) {
                 }
                 plugs[p->name()] = chans;
             }
-            return json_reply(Json{{"time", epoch_seconds_2dec(clock_.now_us())}, {"plugs", plugs}});
+            return json_reply(
+                Json{{"time", epoch_seconds_2dec(clock_.now_us())}, {"plugs", plugs}});
         }
         // Everything below targets plug=<name> (or plug=* for all plugs).
         const auto* name = param(req, "plug");
@@ -310,7 +311,9 @@ HttpReply Simulator::control(const HttpRequest& req) {
                 if (*watts < 0) return error_reply("watts must be >= 0");
             }
             for (auto* p : targets) p->set_power(channel, watts);
-            return json_reply(Json{{"ok", true}, {"plug", *name}, {"channel", channel},
+            return json_reply(Json{{"ok", true},
+                                   {"plug", *name},
+                                   {"channel", channel},
                                    {"watts", watts ? Json(*watts) : Json("profile")}});
         }
         if (path == "/sim/relay") {

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "intelergy/sim/plug.hpp"
+
 #include <string>
 #include <vector>
-
-#include "intelergy/sim/plug.hpp"
 
 namespace intelergy::sim {
 
@@ -22,9 +22,9 @@ struct QuickPlugs {
     int gen4strip = 0;
     int mqtt_only_gen2 = 0;
     std::string password;
-    int base_port = 0;       // 0 = auto; else consecutive ports from here
-    bool mqtt = false;       // enable MQTT on every quick plug
-    std::string profile;     // empty = seeded random walk 20..200 W
+    int base_port = 0;    // 0 = auto; else consecutive ports from here
+    bool mqtt = false;    // enable MQTT on every quick plug
+    std::string profile;  // empty = seeded random walk 20..200 W
 };
 
 // Names: gen1-1.., gen2-1.., gen3-1.., gen3pm-1.., strip-1.., mqtt-gen2-1..

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "intelergy/sim/auth.hpp"
+#include "intelergy/sim/plug.hpp"
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "intelergy/sim/auth.hpp"
-#include "intelergy/sim/plug.hpp"
 
 namespace intelergy::sim {
 

@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "intelergy/sim/mqtt_logic.hpp"
+#include "intelergy/sim/sim_clock.hpp"
+
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "intelergy/sim/mqtt_logic.hpp"
-#include "intelergy/sim/sim_clock.hpp"
-
 namespace intelergy::sim {
 
 struct MqttHubOptions {
-    std::string url;            // mqtt://127.0.0.1:1883 or tcp://...
+    std::string url;  // mqtt://127.0.0.1:1883 or tcp://...
     bool shared_connection = false;
-    double notify_rate = 0.0;   // shared mode: forced NotifyStatus msgs/s in total (0 = deltas)
+    double notify_rate = 0.0;  // shared mode: forced NotifyStatus msgs/s in total (0 = deltas)
     std::string client_prefix = "intelergy-sim";
 };
 

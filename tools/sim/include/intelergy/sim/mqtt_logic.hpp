@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "intelergy/sim/plug.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "intelergy/sim/plug.hpp"
 
 namespace intelergy::sim {
 
@@ -21,10 +21,10 @@ class MqttDeviceLogic {
 public:
     explicit MqttDeviceLogic(Plug& plug) : plug_(plug) {}
 
-    [[nodiscard]] MqttMessage will() const;                  // <prefix>/online = false, retained
+    [[nodiscard]] MqttMessage will() const;  // <prefix>/online = false, retained
     [[nodiscard]] std::vector<std::string> subscriptions() const;
-    std::vector<MqttMessage> on_connect(SimMicros now);     // online true, announce, baselines
-    std::vector<MqttMessage> tick(SimMicros now);           // deltas / periodic updates due now
+    std::vector<MqttMessage> on_connect(SimMicros now);  // online true, announce, baselines
+    std::vector<MqttMessage> tick(SimMicros now);        // deltas / periodic updates due now
     std::vector<MqttMessage> on_message(std::string_view topic, std::string_view payload,
                                         SimMicros now);
     // One NotifyStatus (Gen2+) or power/energy pair (Gen1) regardless of change; benchmark mode.

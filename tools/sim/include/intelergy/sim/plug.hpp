@@ -3,19 +3,20 @@
 
 // The simulator is a test tool whose domain is Shelly's JSON, so (like drivers/) it uses
 // nlohmann::json in its headers.
+#include "intelergy/sim/profile.hpp"
+#include "intelergy/sim/sim_clock.hpp"
+
+#include <nlohmann/json.hpp>
+
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "intelergy/sim/profile.hpp"
-#include "intelergy/sim/sim_clock.hpp"
 
 namespace intelergy::sim {
 
@@ -34,8 +35,8 @@ struct KindInfo {
     std::string_view ver;        // Gen2+ "ver"
     std::string_view ui_component;
     int channels;
-    bool pm1;  // metering-only pm1:N component instead of switch:N
-    bool extended_fields;  // freq, pf, ret_aenergy present (Gen3/Gen4)
+    bool pm1;                  // metering-only pm1:N component instead of switch:N
+    bool extended_fields;      // freq, pf, ret_aenergy present (Gen3/Gen4)
     std::string_view mac_oui;  // first 6 hex digits of generated MACs
 };
 
@@ -54,8 +55,8 @@ struct PlugSpec {
     std::string password;  // empty = no auth
     bool mqtt = false;
     bool http = true;
-    std::string mqtt_prefix;  // empty = default (Gen2+: device id; Gen1: shellies/<id>)
-    std::string mac;          // 12 upper-case hex; empty = generated from the plug index
+    std::string mqtt_prefix;            // empty = default (Gen2+: device id; Gen1: shellies/<id>)
+    std::string mac;                    // 12 upper-case hex; empty = generated from the plug index
     std::vector<ChannelSpec> channels;  // empty/short = filled with default profile
     int tz_offset_s = 3600;             // device local time = UTC + this
     double update_period_s = 30.0;      // Gen1 MQTT periodic update (simulated seconds)
@@ -71,14 +72,14 @@ struct ChannelReading {
     std::string source;
     double apower = 0.0;  // W, 1 decimal
     double power_exact = 0.0;
-    double voltage = 230.0;  // V, 1 decimal
-    double current = 0.0;    // A, 3 decimals
-    double counter_wh = 0.0;  // device lifetime counter, exact
-    double total_wh = 0.0;    // as reported by Gen2+ (3 decimals)
-    std::int64_t total_wmin = 0;  // as reported by Gen1 (integer Wmin)
-    double truth_wh = 0.0;        // never resets
+    double voltage = 230.0;                // V, 1 decimal
+    double current = 0.0;                  // A, 3 decimals
+    double counter_wh = 0.0;               // device lifetime counter, exact
+    double total_wh = 0.0;                 // as reported by Gen2+ (3 decimals)
+    std::int64_t total_wmin = 0;           // as reported by Gen1 (integer Wmin)
+    double truth_wh = 0.0;                 // never resets
     std::array<double, 3> by_minute_wh{};  // [0] = newest complete minute
-    std::int64_t minute_ts = 0;           // UTC start of the current minute (s)
+    std::int64_t minute_ts = 0;            // UTC start of the current minute (s)
     double temp_c = 0.0;
 };
 
@@ -97,9 +98,7 @@ struct RpcResult {
     int code = 0;  // error code when !ok (404 = no handler, -103 = bad argument, -105 = not found)
     std::string message;
     static RpcResult success(Json j) { return {true, std::move(j), 0, {}}; }
-    static RpcResult error(int c, std::string msg) {
-        return {false, nullptr, c, std::move(msg)};
-    }
+    static RpcResult error(int c, std::string msg) { return {false, nullptr, c, std::move(msg)}; }
 };
 
 // One simulated device. All public methods are thread-safe (one mutex per plug) and advance the
@@ -122,11 +121,11 @@ public:
     [[nodiscard]] std::string component_key(int ch) const;  // "switch:0" / "pm1:0"
 
     // --- device API -----------------------------------------------------------------------
-    Json shelly_info();                  // GET /shelly (and Shelly.GetDeviceInfo on Gen2+)
-    Json gen1_status();                  // GET /status
-    Json gen1_meter(int ch);             // GET /meter/N
-    Json gen1_relay(int ch);             // GET /relay/N
-    Json gen1_settings();                // GET /settings
+    Json shelly_info();       // GET /shelly (and Shelly.GetDeviceInfo on Gen2+)
+    Json gen1_status();       // GET /status
+    Json gen1_meter(int ch);  // GET /meter/N
+    Json gen1_relay(int ch);  // GET /relay/N
+    Json gen1_settings();     // GET /settings
     // turn = on|off|toggle; empty = just report. nullopt when ch/turn is invalid.
     std::optional<Json> gen1_turn(int ch, std::string_view turn, std::string_view source);
     RpcResult rpc(std::string_view method, const Json& params, std::string_view source);
@@ -136,7 +135,7 @@ public:
     // --- simulation control ---------------------------------------------------------------
     void advance();
     ChannelReading reading(int ch);
-    void set_power(int ch, std::optional<double> watts);  // nullopt = back to the profile
+    void set_power(int ch, std::optional<double> watts);       // nullopt = back to the profile
     bool set_relay(int ch, bool on, std::string_view source);  // false if ch invalid/no relay
     void reboot();
     void reset_counters(int ch);  // -1 = all

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "intelergy/sim/sim_clock.hpp"
+
 #include <cstdint>
 #include <string>
-
-#include "intelergy/sim/sim_clock.hpp"
 
 namespace intelergy::sim {
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "intelergy/core/clock.hpp"
+
 #include <atomic>
 #include <cstdint>
-
-#include "intelergy/core/clock.hpp"
 
 namespace intelergy::sim {
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "intelergy/sim/device_http.hpp"
+#include "intelergy/sim/plug.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -10,18 +13,15 @@
 #include <thread>
 #include <vector>
 
-#include "intelergy/sim/device_http.hpp"
-#include "intelergy/sim/plug.hpp"
-
 namespace intelergy::sim {
 
 struct SimOptions {
     std::string bind = "127.0.0.1";
-    int control_port = 0;      // 0 = any free port
-    int shared_port = -1;      // >= 0: all plugs on one port under /<name>/ (0 = any free port)
-    int shared_threads = 32;   // worker pool of the shared-port server
-    int plug_threads = 2;      // worker pool of each per-plug server
-    std::string mqtt_url;      // empty = MQTT off for every plug
+    int control_port = 0;     // 0 = any free port
+    int shared_port = -1;     // >= 0: all plugs on one port under /<name>/ (0 = any free port)
+    int shared_threads = 32;  // worker pool of the shared-port server
+    int plug_threads = 2;     // worker pool of each per-plug server
+    std::string mqtt_url;     // empty = MQTT off for every plug
     bool mqtt_shared_connection = false;
     double notify_rate = 0.0;  // msgs/s total, shared connection only
     int tick_ms = 100;         // real-time period of the MQTT/physics tick
