@@ -1,0 +1,60 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+
+#include "intelergy/core/blocking_queue.hpp"
+#include "intelergy/core/clock.hpp"
+
+namespace intelergy::bridge {
+
+// The bridge's single core loop: one thread drains one queue of tasks and runs due timers.
+// post() is thread-safe and is the only way other threads (MQTT callbacks, HTTP completions,
+// the API worker) hand work to the loop. Timers are only added/cancelled on the loop thread.
+class EventLoop {
+public:
+    using Task = std::function<void()>;
+    using TimerId = std::uint64_t;
+
+    EventLoop(const Clock& clock, std::size_t capacity);
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    // Blocks when the queue is full (backpressure on producers). Returns false once stopped.
+    bool post(Task task);
+    bool try_post(Task task);
+
+    TimerId schedule_at(SteadyTime when, Task task);
+    TimerId schedule_after(std::chrono::milliseconds delay, Task task);
+    void cancel(TimerId id);
+
+    // Runs until stop(); exceptions thrown by tasks are caught, logged and counted.
+    void run();
+    void stop();
+    // Runs every ready task and due timer, without blocking (tests).
+    std::size_t run_pending();
+
+    [[nodiscard]] std::uint64_t task_errors() const { return task_errors_; }
+    [[nodiscard]] std::size_t queue_depth() const { return queue_.size(); }
+    [[nodiscard]] SteadyTime last_iteration() const;  // watchdog: when the loop last woke
+
+private:
+    void execute(Task& task);
+    std::size_t run_due_timers();
+
+    const Clock& clock_;
+    BlockingQueue<Task> queue_;
+    std::multimap<SteadyTime, std::pair<TimerId, Task>> timers_;
+    std::map<TimerId, SteadyTime> timer_index_;
+    TimerId next_timer_{1};
+    std::atomic<bool> stopped_{false};
+    std::atomic<std::uint64_t> task_errors_{0};
+    mutable std::mutex beat_mutex_;
+    SteadyTime last_beat_{};
+};
+
+}  // namespace intelergy::bridge

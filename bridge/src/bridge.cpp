@@ -1,0 +1,179 @@
+#include "intelergy/bridge/bridge.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "intelergy/bridge/api.hpp"
+#include "intelergy/bridge/event_loop.hpp"
+#include "intelergy/core/blocking_queue.hpp"
+#include "intelergy/version.hpp"
+#include "request.hpp"
+
+namespace intelergy::bridge {
+
+namespace {
+constexpr std::size_t LOOP_CAPACITY = 65536;
+constexpr std::size_t API_QUEUE_CAPACITY = 1024;
+constexpr std::string_view REQUEST_PREFIX = "bridge/request/";
+}  // namespace
+
+struct Bridge::Impl {
+    const config::AppConfig& cfg;
+    MqttClient& mqtt;
+    const Clock& clock;
+    StoreFactory store_factory;
+    EventLoop loop;
+    std::shared_ptr<spdlog::logger> log;
+
+    BlockingQueue<MqttMessage> api_queue{API_QUEUE_CAPACITY};
+    std::thread api_thread;
+    std::string request_prefix;  // "<base>/bridge/request/"
+
+    Impl(const config::AppConfig& c, MqttClient& m, const Clock& clk, StoreFactory f)
+        : cfg(c), mqtt(m), clock(clk), store_factory(std::move(f)), loop(clk, LOOP_CAPACITY) {
+        log = spdlog::get("bridge");
+        if (!log) log = spdlog::default_logger();
+        request_prefix = topic(REQUEST_PREFIX);
+    }
+
+    [[nodiscard]] std::string topic(std::string_view suffix) const {
+        std::string t = cfg.mqtt.base_topic;
+        t += '/';
+        t += suffix;
+        return t;
+    }
+
+    void publish_state_online() {
+        mqtt.publish(topic("bridge/state"), R"({"state":"online"})", 1, true);
+    }
+
+    // bridge/info: version and a config summary without secrets, plus hierarchy counts.
+    std::string info_json(store::Store* store) const {
+        Json counts = Json::object();
+        if (store) {
+            int profiles = 0;
+            if (auto users = store->list_users()) {
+                counts["users"] = users->size();
+                for (const auto& u : *users) profiles += u.profiles;
+                counts["profiles"] = profiles;
+            }
+            if (auto devices = store->list_devices()) counts["devices"] = devices->size();
+        }
+        const auto& url = cfg.mqtt.url;
+        return Json{{"version", std::string(VERSION)},
+                    {"commit", std::string(GIT_SHA)},
+                    {"base_topic", cfg.mqtt.base_topic},
+                    {"mqtt",
+                     {{"server", (url.tls ? "mqtts://" : "mqtt://") + url.host + ":" +
+                                     std::to_string(url.port)},
+                      {"client_id", cfg.mqtt.client_id}}},
+                    {"homeassistant",
+                     {{"enabled", cfg.homeassistant.enabled},
+                      {"discovery_prefix", cfg.homeassistant.discovery_prefix}}},
+                    {"polling",
+                     {{"default_interval_s", cfg.polling.default_interval.count()},
+                      {"timeout_ms", cfg.polling.timeout.count()}}},
+                    {"shelly_mqtt", cfg.shelly_mqtt.enabled},
+                    {"counts", counts}}
+            .dump();
+    }
+
+    void on_connection(bool up) {
+        if (!up) return;
+        // Runs on the MQTT thread: publish is thread-safe; the will has said offline meanwhile.
+        publish_state_online();
+        api_queue.try_push(MqttMessage{"", "publish_info", 0, false});
+    }
+
+    void on_message(MqttMessage msg) {
+        if (msg.topic.rfind(request_prefix, 0) == 0) {
+            if (msg.retained) return;  // a stale retained request is never replayed
+            if (!api_queue.try_push(msg)) {
+                const auto path = msg.topic.substr(request_prefix.size());
+                mqtt.publish(topic("bridge/response/" + path),
+                             R"({"status":"error","data":{},"error":"bridge busy, retry later"})",
+                             1, false);
+            }
+            return;
+        }
+        loop.post([this, m = std::move(msg)] { dispatch(m); });
+    }
+
+    void dispatch(const MqttMessage& msg) {
+        log->debug("unhandled message topic={}", msg.topic);
+    }
+
+    void api_worker() {
+        std::unique_ptr<store::Store> store = store_factory();
+        ApiHooks hooks;
+        hooks.info_json = [this, &store] { return info_json(store.get()); };
+        hooks.mqtt_connected = [this] { return mqtt.connected(); };
+        hooks.hierarchy_changed = [this, &store] {
+            mqtt.publish(topic("bridge/info"), info_json(store.get()), 1, true);
+        };
+        Api api(*store, hooks);
+        while (true) {
+            auto msg = api_queue.pop_for(std::chrono::seconds(1));
+            if (!msg) {
+                if (api_stopping) break;
+                continue;
+            }
+            if (msg->topic.empty()) {  // internal: (re)publish bridge/info
+                hooks.hierarchy_changed();
+                continue;
+            }
+            const auto path = msg->topic.substr(request_prefix.size());
+            log->debug("request path={}", path);
+            const auto response = api.handle(path, msg->payload);
+            mqtt.publish(topic("bridge/response/" + path), response, 1, false);
+        }
+    }
+
+    std::atomic<bool> api_stopping{false};
+
+    // Only on the owner's thread (end of run(), destructor).
+    void join_workers() {
+        if (api_thread.joinable()) api_thread.join();
+    }
+};
+
+Bridge::Bridge(const config::AppConfig& config, MqttClient& mqtt, const Clock& clock,
+               StoreFactory store_factory)
+    : impl_(std::make_unique<Impl>(config, mqtt, clock, std::move(store_factory))) {}
+
+Bridge::~Bridge() {
+    stop();
+    impl_->join_workers();
+}
+
+std::string Bridge::topic(std::string_view suffix) const { return impl_->topic(suffix); }
+
+void Bridge::start() {
+    auto& d = *impl_;
+    d.mqtt.set_message_handler([&d](MqttMessage m) { d.on_message(std::move(m)); });
+    d.mqtt.set_connection_handler([&d](bool up) { d.on_connection(up); });
+    d.mqtt.subscribe(d.topic("bridge/request/#"), 1);
+    d.api_thread = std::thread([&d] {
+        try {
+            d.api_worker();
+        } catch (const std::exception& e) {
+            d.log->error("api worker stopped error={}", e.what());
+        }
+    });
+    if (d.mqtt.connected()) d.on_connection(true);
+}
+
+void Bridge::run() {
+    impl_->loop.run();
+    impl_->join_workers();
+}
+
+void Bridge::stop() {
+    auto& d = *impl_;
+    d.loop.stop();
+    d.api_stopping = true;
+    d.api_queue.close();
+}
+
+}  // namespace intelergy::bridge

@@ -1,0 +1,12 @@
+# Writes OUT: a C++ table of {version, name, sql} from the sorted migration FILES.
+set(body "#include \"intelergy/store/migrations.hpp\"\n\nnamespace intelergy::store {\n\n")
+string(APPEND body "const std::vector<Migration>& migrations() {\n    static const std::vector<Migration> all{\n")
+foreach(f ${FILES})
+    get_filename_component(name ${f} NAME_WE)
+    string(REGEX MATCH "^[0-9]+" version ${name})
+    math(EXPR version "${version}")
+    file(READ ${f} sql)
+    string(APPEND body "        {${version}, \"${name}\", R\"__sql__(${sql})__sql__\"},\n")
+endforeach()
+string(APPEND body "    };\n    return all;\n}\n\n}  // namespace intelergy::store\n")
+file(WRITE ${OUT} "${body}")
