@@ -46,12 +46,16 @@ int main(int argc, char** argv) {
     auto* migrate = db->add_subcommand("migrate", "apply schema migrations");
     for (auto* sub : {run, check, migrate})
         sub->add_option("-c,--config", config_path, "config file");
+    // Setup, report and import commands: clients of the MQTT API and the database.
+    const auto client_commands = intelergy::app::register_client_commands(app, config_path);
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
+
+    if (auto handled = client_commands.run_if_parsed()) return *handled;
 
     const auto config = load(config_path);
     if (!config) return 2;
