@@ -1,4 +1,6 @@
-# Writes OUT: a C++ table of {version, name, sql} from the sorted migration FILES.
+# Writes OUT: a C++ table of {version, name, sql} from the sorted DIR/*.sql migrations.
+file(GLOB FILES ${DIR}/*.sql)
+list(SORT FILES)
 set(body "#include \"intelergy/store/migrations.hpp\"\n\nnamespace intelergy::store {\n\n")
 string(APPEND body "const std::vector<Migration>& migrations() {\n    static const std::vector<Migration> all{\n")
 foreach(f ${FILES})

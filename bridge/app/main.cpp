@@ -52,7 +52,9 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // Help and version exit 0; every usage error exits 2, as the client commands do.
+        const int rc = app.exit(e);
+        return rc == 0 ? 0 : 2;
     }
 
     if (auto handled = client_commands.run_if_parsed()) return *handled;

@@ -9,7 +9,9 @@
 
 #include "intelergy/bridge/bridge.hpp"
 #include "intelergy/bridge/paho_mqtt_client.hpp"
+#include "intelergy/drivers/curl_http_client.hpp"
 #include "intelergy/store/pg_store.hpp"
+#include "intelergy/store/reading_writer.hpp"
 
 namespace intelergy::app {
 
@@ -59,9 +61,27 @@ int run_bridge(const config::AppConfig& config) {
 
     SystemClock clock;
     const std::string dsn = config.postgres.dsn;
-    bridge::Bridge bridge(config, mqtt, clock,
-                          [dsn] { return std::make_unique<store::PgStore>(dsn); });
-    bridge.start();
+    store::ReadingWriterOptions writer_opts;
+    writer_opts.queue_capacity = config.store.queue_capacity;
+    writer_opts.batch_size = config.store.batch_size;
+    writer_opts.flush_interval = config.store.flush_interval;
+    store::ReadingWriter writer(dsn, clock, writer_opts);
+
+    drivers::CurlHttpClientOptions http_opts;
+    http_opts.max_total_in_flight = config.polling.max_in_flight;
+    // Destroyed right after the core loop stops (below), so its final callbacks only meet a
+    // stopped loop, never a destroyed bridge.
+    auto http = std::make_unique<drivers::CurlHttpClient>(http_opts);
+
+    bridge::Bridge bridge(
+        config, mqtt, *http, clock, [dsn] { return std::make_unique<store::PgStore>(dsn); },
+        [&writer](const Reading& r, const std::optional<store::EnergyBookRow>& book) {
+            writer.submit(r, book);
+        });
+    if (auto st = bridge.start(); !st) {
+        spdlog::error("cannot start: {}", st.error().describe());
+        return 1;
+    }
     mqtt.start();
 
     std::atomic<bool> signalled{false};
@@ -73,10 +93,14 @@ int run_bridge(const config::AppConfig& config) {
         bridge.stop();
     });
     bridge.run();  // returns after stop(), from the signal thread
+    http.reset();
     mqtt.stop(MqttMessage{base + "/bridge/state", R"({"state":"offline"})", 1, true},
               std::chrono::seconds(3));
     if (!signalled) pthread_kill(signal_waiter.native_handle(), SIGTERM);
     signal_waiter.join();
+    if (auto st = writer.flush(std::chrono::seconds(10)); !st)
+        spdlog::warn("readings not flushed at exit: {}", st.error().describe());
+    writer.stop();
     spdlog::info("intelergy stopped");
     return 0;
 }

@@ -5,23 +5,12 @@
 #include <map>
 
 #include "intelergy/store/timezone.hpp"
+#include "device_api.hpp"
 #include "request.hpp"
 
 namespace intelergy::bridge {
 
 namespace {
-
-using Handler = std::function<Json(Request&)>;
-
-template <typename T>
-T unwrap(Result<T> r) {
-    if (!r) throw RequestError(r.error());
-    return std::move(r).value();
-}
-
-void unwrap(const Status& s) {
-    if (!s) throw RequestError(s.error());
-}
 
 Json user_json(const store::UserRow& u) { return {{"name", u.name}, {"profiles", u.profiles}}; }
 
@@ -74,14 +63,38 @@ store::RoomRow room_key(Request& req, bool name_is_key) {
     return r;
 }
 
+// Deepest bracket nesting outside strings. Checked before parsing: nlohmann parses, copies and
+// dumps recursively, so a deeply nested value (e.g. as "transaction") would exhaust the stack.
+std::size_t nesting_depth(std::string_view text) {
+    std::size_t depth = 0, deepest = 0;
+    bool in_string = false, escaped = false;
+    for (const char c : text) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            deepest = std::max(deepest, ++depth);
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
 }  // namespace
 
 struct Api::Impl {
     store::Store& store;
     ApiHooks hooks;
-    std::map<std::string, Handler, std::less<>> handlers;
+    HandlerTable handlers;
 
-    Impl(store::Store& s, ApiHooks h) : store(s), hooks(std::move(h)) { register_handlers(); }
+    Impl(store::Store& s, ApiHooks h) : store(s), hooks(std::move(h)) {
+        register_handlers();
+        if (hooks.devices) register_device_handlers(handlers, store, *hooks.devices);
+    }
 
     void changed() {
         if (hooks.hierarchy_changed) hooks.hierarchy_changed();
@@ -211,6 +224,9 @@ std::string Api::handle(std::string_view path, std::string_view payload) {
         if (payload.size() > MAX_REQUEST_BYTES)
             throw RequestError("payload too large (" + std::to_string(payload.size()) +
                                " bytes; the limit is " + std::to_string(MAX_REQUEST_BYTES) + ")");
+        if (nesting_depth(payload) > MAX_REQUEST_DEPTH)
+            throw RequestError("payload nests deeper than " + std::to_string(MAX_REQUEST_DEPTH) +
+                               " levels");
         Json body = payload.empty() ? Json::object() : Json::parse(payload, nullptr, false);
         if (body.is_discarded()) throw RequestError("payload is not valid JSON");
         if (!body.is_object()) throw RequestError("payload must be a JSON object");

@@ -2,9 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
 #include <thread>
 
 #include "intelergy/bridge/api.hpp"
+#include "device_api.hpp"
+#include "device_manager.hpp"
+#include "device_probe.hpp"
+#include "mqtt_rpc.hpp"
 #include "intelergy/bridge/event_loop.hpp"
 #include "intelergy/core/blocking_queue.hpp"
 #include "intelergy/version.hpp"
@@ -21,20 +26,64 @@ constexpr std::string_view REQUEST_PREFIX = "bridge/request/";
 struct Bridge::Impl {
     const config::AppConfig& cfg;
     MqttClient& mqtt;
+    HttpClient& http;
     const Clock& clock;
     StoreFactory store_factory;
     EventLoop loop;
     std::shared_ptr<spdlog::logger> log;
+    MqttRpc rpc;
+    DiscoveredPlugs discovered;
+    DeviceManager devices;
+    DeviceProbe probe;
+    bool devices_publish_scheduled{false};
 
     BlockingQueue<MqttMessage> api_queue{API_QUEUE_CAPACITY};
     std::thread api_thread;
     std::string request_prefix;  // "<base>/bridge/request/"
 
-    Impl(const config::AppConfig& c, MqttClient& m, const Clock& clk, StoreFactory f)
-        : cfg(c), mqtt(m), clock(clk), store_factory(std::move(f)), loop(clk, LOOP_CAPACITY) {
+    Impl(const config::AppConfig& c, MqttClient& m, HttpClient& h, const Clock& clk,
+         StoreFactory f, ReadingSink sink)
+        : cfg(c),
+          mqtt(m),
+          http(h),
+          clock(clk),
+          store_factory(std::move(f)),
+          loop(clk, LOOP_CAPACITY),
+          rpc(m, c.mqtt.client_id + "-rpc"),
+          devices(c, loop, m, h, rpc, discovered, clk, std::move(sink)),
+          probe(h, rpc, m, discovered, clk) {
         log = spdlog::get("bridge");
         if (!log) log = spdlog::default_logger();
         request_prefix = topic(REQUEST_PREFIX);
+        DeviceListener listener;
+        listener.devices_changed = [this] { schedule_devices_publish(); };
+        devices.set_listener(std::move(listener));
+    }
+
+    // bridge/devices: every registered device with path, model, transport and availability.
+    // Coalesced: many changes within 100 ms give one publish.
+    void schedule_devices_publish() {
+        if (devices_publish_scheduled) return;
+        devices_publish_scheduled = true;
+        loop.schedule_after(std::chrono::milliseconds(100), [this] {
+            devices_publish_scheduled = false;
+            Json list = Json::array();
+            for (const auto* d : devices.devices()) {
+                Json j{{"id", d->row.id},
+                       {"path", d->row.path()},
+                       {"name", d->row.name},
+                       {"model", d->row.model},
+                       {"generation", static_cast<int>(d->row.generation)},
+                       {"mac", d->row.mac},
+                       {"transport", store::to_string(d->row.transport)},
+                       {"channels", d->row.channels},
+                       {"availability", to_string(d->availability)}};
+                if (d->row.transport == store::Transport::Http) j["url"] = d->row.url;
+                else j["topic_prefix"] = d->row.topic_prefix;
+                list.push_back(std::move(j));
+            }
+            mqtt.publish(topic("bridge/devices"), list.dump(), 1, true);
+        });
     }
 
     [[nodiscard]] std::string topic(std::string_view suffix) const {
@@ -58,7 +107,7 @@ struct Bridge::Impl {
                 for (const auto& u : *users) profiles += u.profiles;
                 counts["profiles"] = profiles;
             }
-            if (auto devices = store->list_devices()) counts["devices"] = devices->size();
+            if (auto rows = store->list_devices()) counts["devices"] = rows->size();
         }
         const auto& url = cfg.mqtt.url;
         return Json{{"version", std::string(VERSION)},
@@ -84,6 +133,10 @@ struct Bridge::Impl {
         // Runs on the MQTT thread: publish is thread-safe; the will has said offline meanwhile.
         publish_state_online();
         api_queue.try_push(MqttMessage{"", "publish_info", 0, false});
+        loop.post([this] {
+            devices.on_mqtt_connected();
+            schedule_devices_publish();
+        });
     }
 
     void on_message(MqttMessage msg) {
@@ -101,7 +154,7 @@ struct Bridge::Impl {
     }
 
     void dispatch(const MqttMessage& msg) {
-        log->debug("unhandled message topic={}", msg.topic);
+        if (!devices.handle_message(msg)) log->trace("unhandled message topic={}", msg.topic);
     }
 
     void api_worker() {
@@ -112,6 +165,15 @@ struct Bridge::Impl {
         hooks.hierarchy_changed = [this, &store] {
             mqtt.publish(topic("bridge/info"), info_json(store.get()), 1, true);
         };
+        DeviceApiContext device_ctx{cfg, probe, discovered, devices,
+                                    [this](std::function<void()> task) { return run_on_loop(std::move(task)); },
+                                    [this](std::string_view type, const std::string& data) {
+                                        mqtt.publish(topic("bridge/event"),
+                                                     R"({"type":")" + std::string(type) +
+                                                         R"(","data":)" + data + "}",
+                                                     1, false);
+                                    }};
+        hooks.devices = &device_ctx;
         Api api(*store, hooks);
         while (true) {
             auto msg = api_queue.pop_for(std::chrono::seconds(1));
@@ -132,15 +194,28 @@ struct Bridge::Impl {
 
     std::atomic<bool> api_stopping{false};
 
+    // Runs `task` on the core loop and waits for it (API worker thread only).
+    bool run_on_loop(std::function<void()> task) {
+        auto done = std::make_shared<std::promise<void>>();
+        auto future = done->get_future();
+        if (!loop.post([task = std::move(task), done] {
+                task();
+                done->set_value();
+            }))
+            return false;
+        return future.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+    }
+
     // Only on the owner's thread (end of run(), destructor).
     void join_workers() {
         if (api_thread.joinable()) api_thread.join();
     }
 };
 
-Bridge::Bridge(const config::AppConfig& config, MqttClient& mqtt, const Clock& clock,
-               StoreFactory store_factory)
-    : impl_(std::make_unique<Impl>(config, mqtt, clock, std::move(store_factory))) {}
+Bridge::Bridge(const config::AppConfig& config, MqttClient& mqtt, HttpClient& http,
+               const Clock& clock, StoreFactory store_factory, ReadingSink sink)
+    : impl_(std::make_unique<Impl>(config, mqtt, http, clock, std::move(store_factory),
+                                   std::move(sink))) {}
 
 Bridge::~Bridge() {
     stop();
@@ -149,8 +224,21 @@ Bridge::~Bridge() {
 
 std::string Bridge::topic(std::string_view suffix) const { return impl_->topic(suffix); }
 
-void Bridge::start() {
+Status Bridge::start() {
     auto& d = *impl_;
+    {
+        // Registered devices and their energy books, handed to the core loop before it runs.
+        auto store = d.store_factory();
+        auto rows = store->list_devices();
+        if (!rows) return rows.error();
+        auto books = store->load_energy_books();
+        if (!books) return books.error();
+        std::map<std::string, std::vector<store::EnergyBookRow>> by_device;
+        for (auto& b : *books) by_device[b.device_id].push_back(std::move(b));
+        for (auto& row : *rows)
+            d.loop.post([&d, row, b = std::move(by_device[row.id])] { d.devices.upsert(row, b); });
+        d.log->info("loaded {} device(s)", rows->size());
+    }
     d.mqtt.set_message_handler([&d](MqttMessage m) { d.on_message(std::move(m)); });
     d.mqtt.set_connection_handler([&d](bool up) { d.on_connection(up); });
     d.mqtt.subscribe(d.topic("bridge/request/#"), 1);
@@ -162,6 +250,7 @@ void Bridge::start() {
         }
     });
     if (d.mqtt.connected()) d.on_connection(true);
+    return {};
 }
 
 void Bridge::run() {

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -57,5 +59,22 @@ private:
     const Json& body_;
     std::set<std::string> used_{"transaction"};
 };
+
+}  // namespace intelergy::bridge
+
+namespace intelergy::bridge {
+
+using Handler = std::function<Json(Request&)>;
+using HandlerTable = std::map<std::string, Handler, std::less<>>;
+
+template <typename T>
+T unwrap(Result<T> r) {
+    if (!r) throw RequestError(r.error());
+    return std::move(r).value();
+}
+
+inline void unwrap(const Status& s) {
+    if (!s) throw RequestError(s.error());
+}
 
 }  // namespace intelergy::bridge

@@ -9,7 +9,9 @@
 
 #include "intelergy/bridge/bridge.hpp"
 #include "intelergy/bridge/paho_mqtt_client.hpp"
+#include "intelergy/drivers/curl_http_client.hpp"
 #include "intelergy/store/pg_store.hpp"
+#include "intelergy/store/reading_writer.hpp"
 #include "support/mqtt_probe.hpp"
 #include "support/test_env.hpp"
 
@@ -34,6 +36,7 @@ protected:
         config_.mqtt.url.port =
             static_cast<std::uint16_t>(std::stoi(hostport.substr(hostport.rfind(':') + 1)));
         config_.postgres.dsn = db_->dsn();
+        configure(config_);
         {
             store::PgStore s(db_->dsn());
             ASSERT_TRUE(s.migrate());
@@ -47,9 +50,15 @@ protected:
         o.will = MqttMessage{base_ + "/bridge/state", R"({"state":"offline"})", 1, true};
         mqtt_ = std::make_unique<bridge::PahoMqttClient>(o);
         const auto db_dsn = db_->dsn();
+        http_ = std::make_unique<drivers::CurlHttpClient>();
+        writer_ = std::make_unique<store::ReadingWriter>(db_->dsn(), clock_);
         bridge_ = std::make_unique<bridge::Bridge>(
-            config_, *mqtt_, clock_, [db_dsn] { return std::make_unique<store::PgStore>(db_dsn); });
-        bridge_->start();
+            config_, *mqtt_, *http_, clock_,
+            [db_dsn] { return std::make_unique<store::PgStore>(db_dsn); },
+            [this](const Reading& r, const std::optional<store::EnergyBookRow>& b) {
+                writer_->submit(r, b);
+            });
+        ASSERT_TRUE(bridge_->start());
         mqtt_->start();
         loop_ = std::thread([this] { bridge_->run(); });
         ASSERT_TRUE(probe_->wait_for(base_ + "/bridge/state", std::chrono::seconds(10),
@@ -61,6 +70,8 @@ protected:
     void TearDown() override {
         if (bridge_) bridge_->stop();
         if (loop_.joinable()) loop_.join();
+        http_.reset();
+        if (writer_) writer_->stop();
         if (mqtt_) mqtt_->stop(MqttMessage{base_ + "/bridge/state", R"({"state":"offline"})", 1, true},
                                std::chrono::seconds(2));
         // Clear what this test left retained on the shared broker.
@@ -70,17 +81,22 @@ protected:
                     probe_->publish(m.topic, "", 1, true);
         }
         bridge_.reset();
+        writer_.reset();
         mqtt_.reset();
         probe_.reset();
         db_.reset();
     }
 
+    // Lets a test suite adjust the bridge's config before it starts.
+    virtual void configure(config::AppConfig& /*config*/) {}
+
     Json request(const std::string& path, const Json& payload) {
         return request_raw(path, payload.dump());
     }
 
-    Json request_raw(const std::string& path, const std::string& payload) {
-        const auto m = probe_->request(base_, path, payload);
+    Json request_raw(const std::string& path, const std::string& payload,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+        const auto m = probe_->request(base_, path, payload, timeout);
         if (!m) {
             ADD_FAILURE() << "no response to " << path;
             return Json::object();
@@ -108,6 +124,8 @@ protected:
     std::string base_;
     std::unique_ptr<MqttProbe> probe_;
     std::unique_ptr<bridge::PahoMqttClient> mqtt_;
+    std::unique_ptr<drivers::CurlHttpClient> http_;
+    std::unique_ptr<store::ReadingWriter> writer_;
     std::unique_ptr<bridge::Bridge> bridge_;
     std::thread loop_;
 };

@@ -1,0 +1,89 @@
+#include "mqtt_rpc.hpp"
+
+#include <future>
+
+#include "intelergy/drivers/shelly_rpc.hpp"
+
+namespace intelergy::bridge {
+
+MqttRpc::MqttRpc(MqttClient& mqtt, std::string src)
+    : mqtt_(mqtt), src_(std::move(src)), reply_topic_(src_ + "/rpc") {}
+
+void MqttRpc::call(const std::string& prefix, std::string_view method,
+                   std::string_view params_json, std::chrono::steady_clock::time_point deadline,
+                   Callback done) {
+    std::uint64_t id = 0;
+    {
+        std::lock_guard lock(mutex_);
+        id = next_id_++;
+        pending_.emplace(id, Pending{deadline, std::move(done), prefix});
+    }
+    mqtt_.publish(prefix + "/rpc", drivers::make_rpc_frame(id, src_, method, params_json), 1,
+                  false);
+}
+
+bool MqttRpc::on_reply(const MqttMessage& message) {
+    if (message.topic != reply_topic_) return false;
+    auto parsed = drivers::parse_rpc_response(message.payload);
+    if (!parsed) return true;  // ours, but garbage: the caller's deadline will fail it
+    Callback done;
+    {
+        std::lock_guard lock(mutex_);
+        const auto it = pending_.find(parsed->id);
+        if (it == pending_.end()) return true;  // late reply after timeout
+        done = std::move(it->second.done);
+        pending_.erase(it);
+    }
+    if (parsed->result_json) {
+        done(std::move(*parsed->result_json));
+    } else {
+        done(make_error(parsed->error_code == 401 ? ErrorCode::Auth : ErrorCode::Protocol,
+                        "device answered with error " +
+                            std::to_string(parsed->error_code.value_or(0)) + ": " +
+                            parsed->error_message));
+    }
+    return true;
+}
+
+void MqttRpc::expire(std::chrono::steady_clock::time_point now) {
+    std::vector<Pending> expired;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto it = pending_.begin(); it != pending_.end();) {
+            if (it->second.deadline <= now) {
+                expired.push_back(std::move(it->second));
+                it = pending_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    for (auto& p : expired)
+        p.done(make_error(ErrorCode::Timeout,
+                          "no RPC reply from '" + p.prefix + "' over MQTT (is the plug online and "
+                          "is its MQTT RPC enabled?)"));
+}
+
+Result<std::string> MqttRpc::call_sync(const std::string& prefix, std::string_view method,
+                                       std::string_view params_json,
+                                       std::chrono::milliseconds timeout,
+                                       std::chrono::steady_clock::time_point now) {
+    // A plug that has just come online may not have subscribed to its RPC topic yet, and the
+    // broker drops requests nobody is subscribed to: ask up to three times within the timeout.
+    constexpr int ATTEMPTS = 3;
+    const auto slice = timeout / ATTEMPTS;
+    Result<std::string> last = make_error(ErrorCode::Timeout, "no reply");
+    for (int attempt = 0; attempt < ATTEMPTS; ++attempt) {
+        auto promise = std::make_shared<std::promise<Result<std::string>>>();
+        auto future = promise->get_future();
+        const auto deadline = now + slice * (attempt + 1);
+        call(prefix, method, params_json, deadline,
+             [promise](Result<std::string> r) { promise->set_value(std::move(r)); });
+        if (future.wait_for(slice) != std::future_status::ready) expire(deadline);
+        last = future.get();
+        if (last || last.error().code != ErrorCode::Timeout) return last;
+    }
+    return last;
+}
+
+}  // namespace intelergy::bridge
