@@ -9,6 +9,7 @@
 #include "device_api.hpp"
 #include "device_manager.hpp"
 #include "device_probe.hpp"
+#include "ha_discovery.hpp"
 #include "mqtt_rpc.hpp"
 #include "intelergy/bridge/event_loop.hpp"
 #include "intelergy/core/blocking_queue.hpp"
@@ -35,6 +36,7 @@ struct Bridge::Impl {
     DiscoveredPlugs discovered;
     DeviceManager devices;
     DeviceProbe probe;
+    HaDiscovery ha;
     bool devices_publish_scheduled{false};
 
     BlockingQueue<MqttMessage> api_queue{API_QUEUE_CAPACITY};
@@ -51,12 +53,15 @@ struct Bridge::Impl {
           loop(clk, LOOP_CAPACITY),
           rpc(m, c.mqtt.client_id + "-rpc"),
           devices(c, loop, m, h, rpc, discovered, clk, std::move(sink)),
-          probe(h, rpc, m, discovered, clk) {
+          probe(h, rpc, m, discovered, clk),
+          ha(c, loop, m, devices) {
         log = spdlog::get("bridge");
         if (!log) log = spdlog::default_logger();
         request_prefix = topic(REQUEST_PREFIX);
         DeviceListener listener;
         listener.devices_changed = [this] { schedule_devices_publish(); };
+        listener.added_or_updated = [this](const ManagedDevice& d) { ha.device_changed(d); };
+        listener.removed = [this](const store::DeviceRow& row) { ha.device_removed(row); };
         devices.set_listener(std::move(listener));
     }
 
@@ -83,6 +88,7 @@ struct Bridge::Impl {
                 list.push_back(std::move(j));
             }
             mqtt.publish(topic("bridge/devices"), list.dump(), 1, true);
+            ha.publish_stats();
         });
     }
 
@@ -135,6 +141,7 @@ struct Bridge::Impl {
         api_queue.try_push(MqttMessage{"", "publish_info", 0, false});
         loop.post([this] {
             devices.on_mqtt_connected();
+            ha.on_mqtt_connected();
             schedule_devices_publish();
         });
     }
@@ -154,7 +161,7 @@ struct Bridge::Impl {
     }
 
     void dispatch(const MqttMessage& msg) {
-        if (!devices.handle_message(msg)) log->trace("unhandled message topic={}", msg.topic);
+        if (!ha.handle_message(msg) && !devices.handle_message(msg)) log->trace("unhandled message topic={}", msg.topic);
     }
 
     void api_worker() {

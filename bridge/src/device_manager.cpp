@@ -206,6 +206,12 @@ bool DeviceManager::covered_by_wildcards(const ManagedDevice& d) const {
     return p.find('/') == std::string::npos;
 }
 
+void DeviceManager::republish() {
+    for (auto& [_, d] : devices_) publish_availability(*d);
+    for (auto& [_, d] : devices_)
+        if (!d->latest.empty()) publish_state(*d);
+}
+
 void DeviceManager::subscribe_device(const ManagedDevice& d) {
     if (d.row.transport != store::Transport::Mqtt || covered_by_wildcards(d)) return;
     const auto& p = d.row.topic_prefix;

@@ -76,6 +76,8 @@ public:
     void remove(const std::string& id);
     // After every (re)connect to the broker: subscriptions, availability and states again.
     void on_mqtt_connected();
+    // Availability, then current state, of every device (after HA comes back).
+    void republish();
     // Shelly topics and <base>/devices/+/set; returns false if the message is not for us.
     bool handle_message(const MqttMessage& message);
     // Relay control; `done` runs on the loop thread once the device confirmed (or failed).

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <set>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -44,6 +45,11 @@ protected:
         probe_ = std::make_unique<MqttProbe>(*url, base_ + "-probe");
         probe_->subscribe(base_ + "/#");
 
+        start_bridge();
+    }
+
+    // (Re)creates the in-process bridge on the same database and topics.
+    void start_bridge() {
         bridge::PahoOptions o;
         o.server_uri = config_.mqtt.url.server_uri();
         o.client_id = config_.mqtt.client_id;
@@ -60,29 +66,35 @@ protected:
             });
         ASSERT_TRUE(bridge_->start());
         mqtt_->start();
+        const auto mark = probe_->count();
         loop_ = std::thread([this] { bridge_->run(); });
         ASSERT_TRUE(probe_->wait_for(base_ + "/bridge/state", std::chrono::seconds(10),
                                      [](const MqttMessage& m) {
                                          return m.payload.find("online") != std::string::npos;
-                                     }));
+                                     },
+                                     mark));
     }
 
-    void TearDown() override {
+    void stop_bridge() {
         if (bridge_) bridge_->stop();
         if (loop_.joinable()) loop_.join();
         http_.reset();
         if (writer_) writer_->stop();
         if (mqtt_) mqtt_->stop(MqttMessage{base_ + "/bridge/state", R"({"state":"offline"})", 1, true},
                                std::chrono::seconds(2));
-        // Clear what this test left retained on the shared broker.
-        if (probe_) {
-            for (const auto& m : probe_->messages())
-                if (m.retained || m.topic.find("/bridge/") != std::string::npos)
-                    probe_->publish(m.topic, "", 1, true);
-        }
         bridge_.reset();
         writer_.reset();
         mqtt_.reset();
+    }
+
+    void TearDown() override {
+        stop_bridge();
+        // Clear what this test left retained on the shared broker.
+        if (probe_) {
+            std::set<std::string> topics;
+            for (const auto& m : probe_->messages()) topics.insert(m.topic);
+            for (const auto& t : topics) probe_->publish(t, "", 1, true);
+        }
         probe_.reset();
         db_.reset();
     }

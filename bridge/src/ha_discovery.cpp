@@ -1,0 +1,149 @@
+#include "ha_discovery.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "request.hpp"
+
+namespace intelergy::bridge {
+
+using namespace std::chrono_literals;
+
+namespace {
+// Retained messages arrive right after a subscription; this is how long we collect them.
+constexpr auto COLLECT_WINDOW = 1500ms;
+std::shared_ptr<spdlog::logger> log() {
+    auto l = spdlog::get("discovery");
+    return l ? l : spdlog::default_logger();
+}
+
+}  // namespace
+
+HaDiscovery::HaDiscovery(const config::AppConfig& config, EventLoop& loop, MqttClient& mqtt,
+                         DeviceManager& devices)
+    : cfg_(config),
+      loop_(loop),
+      mqtt_(mqtt),
+      devices_(devices),
+      builder_(config.homeassistant, config.mqtt.base_topic),
+      enabled_(config.homeassistant.enabled) {}
+
+discovery::DeviceDescription HaDiscovery::describe(const store::DeviceRow& row) const {
+    discovery::DeviceDescription d;
+    d.id = row.id;
+    d.name = row.name;
+    d.user = row.user;
+    d.profile = row.profile;
+    d.room = row.room;
+    d.model = row.model;
+    d.mac = row.mac;
+    d.firmware = row.firmware;
+    d.generation = row.generation;
+    d.channels = row.channels;
+    d.has_relay = row.has_relay;
+    // Gen1 plugs meter no voltage/current; Gen2+ Switch and PM1 components do. Temperature comes
+    // with the Plug S (Gen1) and the Switch component.
+    const bool gen1 = row.generation == Generation::Gen1;
+    d.has_voltage = !gen1;
+    d.has_current = !gen1;
+    d.has_temperature = gen1 ? row.model == "SHPLG-S" : row.has_relay;
+    if (row.transport == store::Transport::Http) {
+        d.configuration_url = row.url + "/";
+        d.poll_interval = row.poll_interval;
+    }
+    return d;
+}
+
+void HaDiscovery::publish(const std::vector<discovery::DiscoveryMessage>& messages) {
+    for (const auto& m : messages) mqtt_.publish(m.topic, m.payload, 1, true);
+}
+
+void HaDiscovery::on_mqtt_connected() {
+    if (!enabled_) return;
+    mqtt_.subscribe(cfg_.homeassistant.status_topic, 1);
+    if (!cleaned_) {
+        if (collecting_) return;
+        collecting_ = true;
+        for (const auto& f : builder_.subscription_filters()) mqtt_.subscribe(f, 1);
+        loop_.schedule_after(std::chrono::duration_cast<std::chrono::milliseconds>(COLLECT_WINDOW),
+                             [this] { finish_cleanup(); });
+        return;
+    }
+    publish_everything();
+}
+
+void HaDiscovery::finish_cleanup() {
+    collecting_ = false;
+    cleaned_ = true;
+    for (const auto& f : builder_.subscription_filters()) mqtt_.unsubscribe(f);
+    std::set<std::string> current;
+    for (const auto* d : devices_.devices())
+        for (const auto& m : builder_.device_configs(describe(d->row))) current.insert(m.topic);
+    for (const auto& m : builder_.bridge_configs()) current.insert(m.topic);
+    std::size_t cleared = 0;
+    for (const auto& topic : owned_retained_) {
+        if (current.count(topic)) continue;
+        mqtt_.publish(topic, "", 1, true);
+        ++cleared;
+    }
+    owned_retained_.clear();
+    if (cleared)
+        log()->info("cleared {} stale Home Assistant config(s)", cleared);
+    publish_everything();
+}
+
+void HaDiscovery::publish_everything() {
+    publish(builder_.bridge_configs());
+    for (const auto* d : devices_.devices()) {
+        auto configs = builder_.device_configs(describe(d->row));
+        publish(configs);
+        published_[d->row.id] = std::move(configs);
+    }
+    publish_stats();
+    devices_.republish();  // availability, then states
+}
+
+bool HaDiscovery::handle_message(const MqttMessage& m) {
+    if (!enabled_) return false;
+    if (m.topic == cfg_.homeassistant.status_topic) {
+        if (m.payload == "online" && cleaned_) {
+            log()->info("Home Assistant is online; publishing discovery");
+            publish_everything();
+        }
+        return true;
+    }
+    if (m.topic.rfind(cfg_.homeassistant.discovery_prefix + "/", 0) != 0) return false;
+    if (collecting_ && m.retained && !m.payload.empty() && builder_.owns_config(m.topic, m.payload))
+        owned_retained_.insert(m.topic);
+    return true;
+}
+
+void HaDiscovery::device_changed(const ManagedDevice& device) {
+    if (!enabled_ || !cleaned_) return;  // the first full publish covers it
+    auto configs = builder_.device_configs(describe(device.row));
+    // A mode switch or a lost channel may leave topics of the previous set behind: clear them.
+    if (const auto it = published_.find(device.row.id); it != published_.end()) {
+        for (const auto& old : it->second) {
+            const bool kept = std::any_of(configs.begin(), configs.end(),
+                                          [&](const auto& m) { return m.topic == old.topic; });
+            if (!kept) mqtt_.publish(old.topic, "", 1, true);
+        }
+    }
+    publish(configs);
+    published_[device.row.id] = std::move(configs);
+}
+
+void HaDiscovery::device_removed(const store::DeviceRow& row) {
+    if (!enabled_) return;
+    publish(builder_.clear_device(describe(row)));
+    published_.erase(row.id);
+}
+
+void HaDiscovery::publish_stats() {
+    const auto all = devices_.devices();
+    mqtt_.publish(builder_.bridge_stats_topic(),
+                  Json{{"devices_online", devices_.online_count()}, {"devices_total", all.size()}}
+                      .dump(),
+                  1, true);
+}
+
+}  // namespace intelergy::bridge
