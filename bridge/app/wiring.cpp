@@ -10,8 +10,11 @@
 #include "intelergy/bridge/bridge.hpp"
 #include "intelergy/bridge/paho_mqtt_client.hpp"
 #include "intelergy/drivers/curl_http_client.hpp"
+#include "intelergy/store/pg_energy_history.hpp"
 #include "intelergy/store/pg_store.hpp"
 #include "intelergy/store/reading_writer.hpp"
+#include "intelergy/store/rollup_worker.hpp"
+#include "../src/energy_api.hpp"  // bridge-private: energy/query context, energy totals
 
 namespace intelergy::app {
 
@@ -67,6 +70,22 @@ int run_bridge(const config::AppConfig& config) {
     writer_opts.flush_interval = config.store.flush_interval;
     store::ReadingWriter writer(dsn, clock, writer_opts);
 
+    // Rollups: the schema is migrated above; marks left by a previous run are consumed first.
+    store::RollupWorkerOptions rollup_opts;
+    rollup_opts.lag_warning = std::chrono::minutes(1);  // logged at most once a minute
+    store::RollupWorker rollups(dsn, clock, rollup_opts);
+    rollups.start();
+
+    // energy/query: the API worker opens its own PgEnergyHistory (its own connection).
+    const bridge::EnergyHistoryFactory open_history = [dsn] {
+        return std::make_unique<store::PgEnergyHistory>(dsn);
+    };
+    bridge::EnergyApiContext energy_ctx{open_history, clock};
+    bridge::set_default_energy_context(&energy_ctx);
+    struct ClearEnergyContext {
+        ~ClearEnergyContext() { bridge::set_default_energy_context(nullptr); }
+    } clear_energy_context;
+
     drivers::CurlHttpClientOptions http_opts;
     http_opts.max_total_in_flight = config.polling.max_in_flight;
     // Destroyed right after the core loop stops (below), so its final callbacks only meet a
@@ -84,6 +103,11 @@ int run_bridge(const config::AppConfig& config) {
     }
     mqtt.start();
 
+    // Retained energy_today / energy_week per plug and room, refreshed every minute.
+    bridge::EnergyTotalsPublisher totals(
+        mqtt, base, clock, [dsn] { return std::make_unique<store::PgStore>(dsn); }, open_history);
+    totals.start();
+
     std::atomic<bool> signalled{false};
     std::thread signal_waiter([&] {
         int sig = 0;
@@ -93,6 +117,7 @@ int run_bridge(const config::AppConfig& config) {
         bridge.stop();
     });
     bridge.run();  // returns after stop(), from the signal thread
+    totals.stop();
     http.reset();
     mqtt.stop(MqttMessage{base + "/bridge/state", R"({"state":"offline"})", 1, true},
               std::chrono::seconds(3));
@@ -101,6 +126,7 @@ int run_bridge(const config::AppConfig& config) {
     if (auto st = writer.flush(std::chrono::seconds(10)); !st)
         spdlog::warn("readings not flushed at exit: {}", st.error().describe());
     writer.stop();
+    rollups.stop();  // unprocessed marks stay in rollup_dirty for the next start
     spdlog::info("intelergy stopped");
     return 0;
 }

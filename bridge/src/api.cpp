@@ -6,6 +6,7 @@
 
 #include "intelergy/store/timezone.hpp"
 #include "device_api.hpp"
+#include "energy_api.hpp"
 #include "request.hpp"
 
 namespace intelergy::bridge {
@@ -94,6 +95,8 @@ struct Api::Impl {
     Impl(store::Store& s, ApiHooks h) : store(s), hooks(std::move(h)) {
         register_handlers();
         if (hooks.devices) register_device_handlers(handlers, store, *hooks.devices);
+        if (auto* energy = hooks.energy ? hooks.energy : default_energy_context())
+            register_energy_handlers(handlers, store, *energy);
     }
 
     void changed() {

@@ -13,10 +13,12 @@ inline constexpr std::size_t MAX_REQUEST_BYTES = 64 * 1024;
 inline constexpr std::size_t MAX_REQUEST_DEPTH = 32;  // bracket nesting of a request payload
 
 struct DeviceApiContext;  // bridge-private: probe, core loop access, discovered plugs
+struct EnergyApiContext;  // bridge-private: energy history factory (energy/query)
 
 // What the API needs from the rest of the bridge, beyond the Store.
 struct ApiHooks {
     DeviceApiContext* devices{nullptr};               // device/* requests when set
+    EnergyApiContext* energy{nullptr};                // energy/query (else the process default)
     std::function<std::string()> info_json;           // bridge/info payload (no secrets)
     std::function<bool()> mqtt_connected;
     std::function<void()> hierarchy_changed;          // e.g. re-publish bridge/info
