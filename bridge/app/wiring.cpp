@@ -1,6 +1,8 @@
 // Composition root: builds the long-lived objects and hands out references.
 #include "wiring.hpp"
 
+#include "service.hpp"
+
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -103,6 +105,21 @@ int run_bridge(const config::AppConfig& config) {
     }
     mqtt.start();
 
+    ServiceMonitor monitor(config, bridge, mqtt, [&writer, &rollups](bridge::ServiceStats& s) {
+        const auto w = writer.stats();
+        s.readings_written = w.written;
+        s.readings_duplicates = w.duplicates;
+        s.readings_rejected = w.rejected;
+        s.store_failures = w.failures;
+        s.store_queue_depth = w.queue_depth;
+        s.database_ok = w.last_error.empty();
+        s.rollup_lag_s = std::chrono::duration<double>(rollups.stats().lag).count();
+    });
+    if (auto st = monitor.start(); !st) {
+        spdlog::error("cannot start: {}", st.error().describe());
+        return 1;
+    }
+
     // Retained energy_today / energy_week per plug and room, refreshed every minute.
     bridge::EnergyTotalsPublisher totals(
         mqtt, base, clock, [dsn] { return std::make_unique<store::PgStore>(dsn); }, open_history);
@@ -117,6 +134,7 @@ int run_bridge(const config::AppConfig& config) {
         bridge.stop();
     });
     bridge.run();  // returns after stop(), from the signal thread
+    monitor.stopping();
     totals.stop();
     http.reset();
     mqtt.stop(MqttMessage{base + "/bridge/state", R"({"state":"offline"})", 1, true},

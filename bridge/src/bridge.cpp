@@ -24,9 +24,31 @@ constexpr std::size_t API_QUEUE_CAPACITY = 1024;
 constexpr std::string_view REQUEST_PREFIX = "bridge/request/";
 }  // namespace
 
+// Counts outgoing publishes for /metrics; everything else passes straight through.
+class CountingMqtt final : public MqttClient {
+public:
+    explicit CountingMqtt(MqttClient& inner) : inner_(inner) {}
+    void publish(std::string_view topic, std::string_view payload, int qos, bool retain) override {
+        ++out;
+        inner_.publish(topic, payload, qos, retain);
+    }
+    void subscribe(std::string_view filter, int qos) override { inner_.subscribe(filter, qos); }
+    void unsubscribe(std::string_view filter) override { inner_.unsubscribe(filter); }
+    [[nodiscard]] bool connected() const override { return inner_.connected(); }
+    void set_message_handler(MessageHandler h) override { inner_.set_message_handler(std::move(h)); }
+    void set_connection_handler(ConnectionHandler h) override {
+        inner_.set_connection_handler(std::move(h));
+    }
+    std::atomic<std::uint64_t> out{0};
+
+private:
+    MqttClient& inner_;
+};
+
 struct Bridge::Impl {
     const config::AppConfig& cfg;
-    MqttClient& mqtt;
+    CountingMqtt mqtt;
+    std::atomic<std::uint64_t> mqtt_in{0};
     HttpClient& http;
     const Clock& clock;
     StoreFactory store_factory;
@@ -51,10 +73,10 @@ struct Bridge::Impl {
           clock(clk),
           store_factory(std::move(f)),
           loop(clk, LOOP_CAPACITY),
-          rpc(m, c.mqtt.client_id + "-rpc"),
-          devices(c, loop, m, h, rpc, discovered, clk, std::move(sink)),
-          probe(h, rpc, m, discovered, clk),
-          ha(c, loop, m, devices) {
+          rpc(mqtt, c.mqtt.client_id + "-rpc"),
+          devices(c, loop, mqtt, h, rpc, discovered, clk, std::move(sink)),
+          probe(h, rpc, mqtt, discovered, clk),
+          ha(c, loop, mqtt, devices) {
         log = spdlog::get("bridge");
         if (!log) log = spdlog::default_logger();
         request_prefix = topic(REQUEST_PREFIX);
@@ -147,6 +169,7 @@ struct Bridge::Impl {
     }
 
     void on_message(MqttMessage msg) {
+        ++mqtt_in;
         if (msg.topic.rfind(request_prefix, 0) == 0) {
             if (msg.retained) return;  // a stale retained request is never replayed
             if (!api_queue.try_push(msg)) {
@@ -200,6 +223,7 @@ struct Bridge::Impl {
     }
 
     std::atomic<bool> api_stopping{false};
+    std::vector<std::shared_ptr<std::function<void()>>> periodic;  // owned here, see every()
 
     // Runs `task` on the core loop and waits for it (API worker thread only).
     bool run_on_loop(std::function<void()> task) {
@@ -258,6 +282,36 @@ Status Bridge::start() {
     });
     if (d.mqtt.connected()) d.on_connection(true);
     return {};
+}
+
+BridgeStats Bridge::stats() const {
+    const auto& d = *impl_;
+    const auto& ds = d.devices.stats();
+    BridgeStats s;
+    s.polls_ok = ds.polls_ok;
+    s.polls_failed = ds.polls_failed;
+    for (std::size_t i = 0; i < s.poll_buckets.size(); ++i) s.poll_buckets[i] = ds.poll_buckets[i];
+    s.poll_seconds_sum = static_cast<double>(ds.poll_micros_sum.load()) / 1e6;
+    s.mqtt_in = d.mqtt_in;
+    s.mqtt_out = d.mqtt.out;
+    s.devices_total = ds.total;
+    s.devices_online = ds.online;
+    s.devices_offline = ds.offline;
+    s.loop_queue_depth = d.loop.queue_depth();
+    s.loop_task_errors = d.loop.task_errors();
+    return s;
+}
+
+void Bridge::every(std::chrono::milliseconds period, std::function<void()> task) {
+    auto& d = *impl_;
+    // Re-arms itself on the loop after each run.
+    auto tick = std::make_shared<std::function<void()>>();
+    *tick = [&d, period, task = std::move(task), weak = std::weak_ptr(tick)] {
+        task();
+        if (auto self = weak.lock()) d.loop.schedule_after(period, *self);
+    };
+    d.periodic.push_back(tick);
+    d.loop.post([&d, period, tick] { d.loop.schedule_after(period, *tick); });
 }
 
 void Bridge::run() {

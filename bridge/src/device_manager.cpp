@@ -157,6 +157,7 @@ void DeviceManager::upsert(const store::DeviceRow& row,
     }
     if (!d.latest.empty()) publish_state(d);
     publish_availability(d);
+    recount();
     if (listener_.added_or_updated) listener_.added_or_updated(d);
     if (listener_.devices_changed) listener_.devices_changed();
 }
@@ -173,6 +174,7 @@ void DeviceManager::remove(const std::string& id) {
     by_mac_.erase(d.row.mac);
     const auto row = d.row;
     devices_.erase(it);
+    recount();
     log_->info("device removed device={} path={}", id, row.path());
     if (listener_.removed) listener_.removed(row);
     if (listener_.devices_changed) listener_.devices_changed();
@@ -287,7 +289,27 @@ std::chrono::milliseconds DeviceManager::backoff(int failures) {
     return std::chrono::milliseconds(static_cast<long>(ms));
 }
 
+void DeviceManager::count_poll(const HttpResponse& r) {
+    (r.outcome == HttpOutcome::Ok ? stats_.polls_ok : stats_.polls_failed)++;
+    const double seconds = static_cast<double>(r.elapsed.count()) / 1e6;
+    stats_.poll_micros_sum += static_cast<std::uint64_t>(r.elapsed.count());
+    for (std::size_t i = 0; i < BridgeStats::POLL_BUCKETS_S.size(); ++i)
+        if (seconds <= BridgeStats::POLL_BUCKETS_S[i]) stats_.poll_buckets[i]++;
+}
+
+void DeviceManager::recount() {
+    std::size_t online = 0, offline = 0;
+    for (const auto& [_, d] : devices_) {
+        if (d->availability == Availability::Online) ++online;
+        if (d->availability == Availability::Offline) ++offline;
+    }
+    stats_.total = devices_.size();
+    stats_.online = online;
+    stats_.offline = offline;
+}
+
 void DeviceManager::on_poll_done(const std::string& id, std::uint64_t epoch, HttpResponse r) {
+    count_poll(r);
     auto* d = find_mutable(id);
     if (!d || d->epoch != epoch) return;  // removed or re-registered meanwhile
     d->in_flight = false;
@@ -622,6 +644,7 @@ void DeviceManager::set_availability(ManagedDevice& d, Availability a, const std
     if (d.availability == a) return;
     d.availability = a;
     d.state_detail = detail;
+    recount();
     if (a == Availability::Online)
         log_->info("device online device={} path={}", d.row.id, d.row.path());
     else

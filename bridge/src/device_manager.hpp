@@ -32,6 +32,17 @@ namespace intelergy::bridge {
 enum class Availability { Unknown, Online, Offline };
 const char* to_string(Availability a) noexcept;
 
+// Poll and availability counters, written on the loop thread, read from any thread.
+struct DeviceStats {
+    std::atomic<std::uint64_t> polls_ok{0};
+    std::atomic<std::uint64_t> polls_failed{0};
+    std::array<std::atomic<std::uint64_t>, BridgeStats::POLL_BUCKETS_S.size()> poll_buckets{};
+    std::atomic<std::uint64_t> poll_micros_sum{0};
+    std::atomic<std::size_t> total{0};
+    std::atomic<std::size_t> online{0};
+    std::atomic<std::size_t> offline{0};
+};
+
 // Everything the core loop knows about one registered plug.
 struct ManagedDevice {
     store::DeviceRow row;
@@ -84,6 +95,7 @@ public:
     void set_relay(const std::string& id, std::optional<int> channel, drivers::RelayCommand cmd,
                    std::function<void(Status)> done);
 
+    [[nodiscard]] const DeviceStats& stats() const { return stats_; }
     [[nodiscard]] const ManagedDevice* find(const std::string& id) const;
     [[nodiscard]] std::vector<const ManagedDevice*> devices() const;
     [[nodiscard]] std::size_t online_count() const;
@@ -112,6 +124,8 @@ private:
     std::chrono::milliseconds backoff(int failures);
     HttpRequest device_request(const ManagedDevice& d, std::string url) const;
     void expire_rpcs();
+    void count_poll(const HttpResponse& response);
+    void recount();
 
     const config::AppConfig& cfg_;
     EventLoop& loop_;
@@ -130,6 +144,7 @@ private:
     std::uint64_t next_epoch_{1};
     std::mt19937 rng_{std::random_device{}()};
     std::optional<EventLoop::TimerId> rpc_timer_;
+    DeviceStats stats_;
 };
 
 }  // namespace intelergy::bridge

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -19,6 +23,23 @@ using ReadingSink =
 // The bridge service: wires MQTT in → core loop → API worker / devices → MQTT out.
 // Threads: the caller's thread runs the core loop in run(); one API worker thread owns its own
 // Store (from the factory) and serves bridge/request/# one request at a time.
+// Counters for /metrics and the systemd status line. Snapshot; safe from any thread.
+struct BridgeStats {
+    static constexpr std::array<double, 10> POLL_BUCKETS_S{0.005, 0.01, 0.025, 0.05, 0.1,
+                                                           0.25,  0.5,  1.0,   2.5,  5.0};
+    std::uint64_t polls_ok{0};
+    std::uint64_t polls_failed{0};
+    std::array<std::uint64_t, POLL_BUCKETS_S.size()> poll_buckets{};  // cumulative counts
+    double poll_seconds_sum{0};
+    std::uint64_t mqtt_in{0};
+    std::uint64_t mqtt_out{0};
+    std::size_t devices_total{0};
+    std::size_t devices_online{0};
+    std::size_t devices_offline{0};
+    std::size_t loop_queue_depth{0};
+    std::uint64_t loop_task_errors{0};
+};
+
 class Bridge {
 public:
     Bridge(const config::AppConfig& config, MqttClient& mqtt, HttpClient& http,
@@ -34,6 +55,11 @@ public:
     void run();
     // Asks run() to return; callable from any thread (e.g. a signal handler thread).
     void stop();
+
+    [[nodiscard]] BridgeStats stats() const;
+    // Runs `task` on the core loop every `period` (first run after one period), e.g. the
+    // systemd watchdog ping: if the loop is stuck, the pings stop. Call before run().
+    void every(std::chrono::milliseconds period, std::function<void()> task);
 
     // Topic helpers (public for tests and tools).
     [[nodiscard]] std::string topic(std::string_view suffix) const;
