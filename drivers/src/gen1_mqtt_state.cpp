@@ -1,6 +1,7 @@
 #include "intelergy/drivers/gen1_mqtt_state.hpp"
 
 #include "intelergy/drivers/shelly_status.hpp"
+#include "json_util.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -29,15 +30,6 @@ std::optional<double> parse_number(std::string_view text, double lo, double hi) 
     return value;
 }
 
-std::optional<std::uint8_t> parse_channel(std::string_view digits) {
-    if (digits.empty() || digits.size() > 3) return std::nullopt;
-    unsigned value = 0;
-    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (ec != std::errc{} || ptr != digits.data() + digits.size() || value > 255) {
-        return std::nullopt;
-    }
-    return static_cast<std::uint8_t>(value);
-}
 
 template <typename T>
 bool assign(std::optional<T>& slot, T value) {
@@ -62,7 +54,7 @@ bool Gen1MqttState::apply(std::string_view suffix, std::string_view payload) {
     if (!suffix.starts_with("relay/")) return false;
     std::string_view rest = suffix.substr(6);
     const auto slash = rest.find('/');
-    const auto channel = parse_channel(rest.substr(0, slash));
+    const auto channel = detail::parse_channel(rest.substr(0, slash));
     if (!channel) return false;
     const std::string_view field =
         slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);

@@ -1,5 +1,7 @@
 #include "json_util.hpp"
 
+#include <charconv>
+
 #include "intelergy/drivers/shelly_status.hpp"
 
 #include <chrono>
@@ -109,6 +111,16 @@ std::optional<SysTime> synced_epoch(std::optional<double> seconds) {
 
 std::string dump_compact(const Json& value) {
     return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::optional<std::uint8_t> parse_channel(std::string_view digits) {
+    if (digits.empty() || digits.size() > 3) return std::nullopt;
+    unsigned value = 0;
+    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec != std::errc{} || ptr != digits.data() + digits.size() || value > 255) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint8_t>(value);
 }
 
 }  // namespace intelergy::drivers::detail

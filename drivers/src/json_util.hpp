@@ -40,4 +40,7 @@ std::optional<SysTime> synced_epoch(std::optional<double> seconds);
 // Dump that never throws on odd strings (invalid UTF-8 is replaced).
 std::string dump_compact(const Json& value);
 
+// A channel number of 1..3 decimal digits, 0..255 ("switch:<N>", "relay/<N>").
+std::optional<std::uint8_t> parse_channel(std::string_view digits);
+
 }  // namespace intelergy::drivers::detail

@@ -84,13 +84,7 @@ std::optional<std::uint8_t> metered_component_channel(std::string_view key) {
     } else {
         return std::nullopt;
     }
-    if (digits.empty() || digits.size() > 3) return std::nullopt;
-    unsigned value = 0;
-    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (ec != std::errc{} || ptr != digits.data() + digits.size() || value > 255) {
-        return std::nullopt;
-    }
-    return static_cast<std::uint8_t>(value);
+    return detail::parse_channel(digits);
 }
 
 namespace detail {
