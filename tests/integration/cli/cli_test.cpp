@@ -1,6 +1,7 @@
 // The `intelergy` setup CLI as a user runs it: the real executable against a real `intelergy run`
 // (own base topic and database) on the test broker; stdout, stderr and exit codes asserted.
 #include "support/mqtt_probe.hpp"
+#include "support/sim_process.hpp"
 #include "support/test_env.hpp"
 
 #include <fcntl.h>
@@ -318,6 +319,42 @@ TEST_F(CliWithBridge, DeviceAddRefusedIsAnErrorAndNeverShowsThePassword) {
     EXPECT_EQ(r.code, 1) << r.out << r.err;
     EXPECT_EQ(r.err.rfind("error: ", 0), 0U) << r.err;
     EXPECT_EQ((r.out + r.err).find("pw-" + base_), std::string::npos);
+}
+
+TEST_F(CliWithBridge, RegistersASimulatedPlugEndToEnd) {
+    SimProcess sim({"--gen2", "1", "--password", "s3cret", "--profile", "constant:75"});
+    const std::string url = sim.plugs()[0]["url"];
+    const std::string mac = sim.plugs()[0]["mac"];
+    ASSERT_EQ(cli({"user", "add", "alice"}).code, 0);
+    ASSERT_EQ(cli({"profile", "add", "alice/home", "--timezone", "Europe/Berlin"}).code, 0);
+    ASSERT_EQ(cli({"room", "add", "alice/home/kitchen"}).code, 0);
+    const std::string password_file = "/tmp/" + base_ + ".pw";
+    std::ofstream(password_file) << "wrong\n";
+    auto r = cli({"device", "add", "alice/home/kitchen/kettle", "--url", url, "--password-file",
+                  password_file, "--timeout", "20"});
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_NE(r.err.find("rejected the credentials"), std::string::npos) << r.err;
+
+    std::ofstream(password_file) << "s3cret\n";
+    r = cli({"device", "add", "alice/home/kitchen/kettle", "--url", url, "--password-file",
+             password_file, "--poll-interval", "1", "--timeout", "20", "--json"});
+    std::remove(password_file.c_str());
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto added = Json::parse(r.out);
+    EXPECT_EQ(added["mac"], mac);
+    EXPECT_EQ(added["generation"], 2);
+    EXPECT_EQ(added["path"], "alice/home/kitchen/kettle");
+    EXPECT_EQ(r.out.find("s3cret"), std::string::npos);
+
+    r = cli({"device", "list", "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(Json::parse(r.out)["devices"][0]["id"], added["id"]);
+    r = cli({"device", "set", "alice/home/kitchen/kettle", "off"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    r = cli({"device", "remove", added["id"].get<std::string>()});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(cli({"device", "list", "--json"}).out.find(added["id"].get<std::string>()),
+              std::string::npos);
 }
 
 TEST_F(CliTest, NoBridgeExitsThreeWithinTheTimeout) {
