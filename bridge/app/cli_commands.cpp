@@ -2,6 +2,7 @@
 // Argument problems are reported here with exit code 2 (so arguments are parsed as text and
 // checked by cli::build_request); requests go through cli::MqttApiClient.
 #include "cli_client.hpp"
+#include "cli_energy.hpp"
 #include "cli_request.hpp"
 #include "cli_setup.hpp"
 #include "wiring.hpp"
@@ -222,9 +223,13 @@ ClientCommands register_client_commands(CLI::App& app, std::string& config_path)
                                          "and plugs (interactive)");
     commands->setup->allow_extras();
     add_common(*commands, commands->setup, false);
+    auto report = register_report_command(app, config_path);
+    auto import = register_import_command(app, config_path);
 
-    return ClientCommands{[commands]() -> std::optional<int> {
+    return ClientCommands{[commands, report, import]() -> std::optional<int> {
         auto& c = *commands;
+        if (auto code = report()) return code;
+        if (auto code = import()) return code;
         for (auto& leaf : c.leaves)
             if (leaf->app->parsed()) return run_leaf(c, *leaf);
         if (c.setup->parsed()) return run_setup(c);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -142,6 +143,23 @@ chr::year_month_day local_date(const Zone& z, SysTime at) {
 }
 
 }  // namespace
+
+Result<std::string> format_local(const std::string& tz, SysTime t) {
+    auto zr = load_zone(tz);
+    if (!zr) return zr.error();
+    const auto off = (*zr)->offset_at(secs(t));
+    const std::int64_t local = secs(t) + off;
+    const std::int64_t days = local >= 0 ? local / 86'400 : -((-local + 86'399) / 86'400);
+    const chr::year_month_day ymd{chr::sys_days(chr::days(days))};
+    const auto sod = local - days * 86'400;
+    const auto aoff = off < 0 ? -off : off;
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d%c%02d:%02d", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(sod / 3600), static_cast<int>(sod / 60 % 60), off < 0 ? '-' : '+',
+                  aoff / 3600, aoff / 60 % 60);
+    return std::string(buf);
+}
 
 void set_zoneinfo_dir(std::filesystem::path dir) {
     std::lock_guard lock(zones_mutex);
@@ -406,6 +424,10 @@ void register_energy_handlers(HandlerTable& handlers, store::Store& store, Energ
                  {"total_wh", opt(total)},
                  {"coverage", span > 0 ? std::min(1.0, covered_len / span) : 0.0}};
         if (scope.id) out["id"] = *scope.id;
+        if (scope.timezones.size() == 1) {  // local names of the range, e.g. 2026-03-01T00:00+01:00
+            out["from_local"] = unwrap(format_local(*scope.timezones.begin(), from));
+            out["to_local"] = unwrap(format_local(*scope.timezones.begin(), to));
+        }
         if (scope.timezones.size() > 1) out["timezones"] = scope.timezones;
         return out;
     };

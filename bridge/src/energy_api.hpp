@@ -34,6 +34,8 @@ Result<LocalPeriod> local_period(const std::string& tz, store::Resolution period
 // 00:00 local time of the civil date `ymd` ("2026-11-01") in zone `tz`, as UTC. When midnight
 // does not exist (a DST gap at midnight), the instant the day starts.
 Result<SysTime> local_midnight(const std::string& tz, std::chrono::year_month_day ymd);
+// `t` as local time in zone `tz`: "2026-03-01T00:00+01:00".
+Result<std::string> format_local(const std::string& tz, SysTime t);
 // Test seam: where the TZif files are (default /usr/share/zoneinfo).
 void set_zoneinfo_dir(std::filesystem::path dir);
 
