@@ -121,7 +121,10 @@ Result<bool> Gen2StatusState::apply_notify(std::string_view frame_json) {
 
         if (full) {
             params.erase("ts");
-            const bool metered = has_metered_component(params);
+            // A full status without switch/pm1 still changes the metered content when it
+            // replaces a state that had some (found by tests/fuzz notify_merge).
+            const bool metered =
+                has_metered_component(params) || has_metered_component(impl_->status);
             impl_->replace(std::move(params));
             impl_->note_device_ts(ts);
             return metered;

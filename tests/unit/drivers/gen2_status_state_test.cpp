@@ -184,6 +184,22 @@ TEST(Gen2StatusState, NotifyFullStatusReplacesAndEstablishesBaseline) {
     EXPECT_EQ(s.last_device_ts(), at_ms(1718371300550));
 }
 
+// Found by tests/fuzz (notify_merge): a full status without switch/pm1 wipes the metered
+// components, so it must report a change.
+TEST(Gen2StatusState, NotifyFullStatusWithoutMeteredComponentsReportsTheWipe) {
+    Gen2StatusState s;
+    ASSERT_TRUE(*s.apply_notify(frame("NotifyStatus", R"({"switch:1":{}})")));
+    ASSERT_EQ(s.readings(kReceived).size(), 1u);
+    auto c = s.apply_notify(frame("NotifyFullStatus", R"({"sys":{}})"));
+    ASSERT_TRUE(c) << c.error().describe();
+    EXPECT_TRUE(*c);
+    EXPECT_TRUE(s.readings(kReceived).empty());
+    // Nothing metered before or after: no change.
+    c = s.apply_notify(frame("NotifyFullStatus", R"({"sys":{"uptime":5}})"));
+    ASSERT_TRUE(c);
+    EXPECT_FALSE(*c);
+}
+
 TEST(Gen2StatusState, UnsyncedTsIsNotDeviceTime) {
     Gen2StatusState s;
     ASSERT_TRUE(s.set_full(fixture("gen2_shelly_getstatus_unsynced.json")));

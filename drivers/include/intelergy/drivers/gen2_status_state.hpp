@@ -40,7 +40,8 @@ public:
     // A whole `<prefix>/events/rpc` frame. NotifyStatus: params (minus `ts`) deep-merged;
     // NotifyFullStatus: params replace the state and establish the baseline; NotifyEvent and any
     // other method: ignored, returns false. Returns true when a switch:N / pm1:N component's
-    // content actually changed (or a full status with one arrived). `params.ts` (synced epoch s)
+    // content actually changed (or a full status with one arrived, or one replaced a state that had
+    // one). `params.ts` (synced epoch s)
     // becomes last_device_ts. Top-level params that are not objects are skipped (a component
     // is always an object). A delta before any baseline is merged too, but has_baseline()
     // stays false until set_full() or NotifyFullStatus.
