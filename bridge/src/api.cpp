@@ -41,7 +41,7 @@ std::string timezone_field(Request& req, const std::string& key) {
 }
 
 // A profile is named by {"user","profile"} (or {"user","name"} for its own requests), or by
-// {"profile":"alice/home"}.
+// {"path":"alice/home"}.
 std::pair<std::string, std::string> profile_key(Request& req, const char* own_key) {
     if (req.has("path")) {
         auto parts = req.path("path", 2);

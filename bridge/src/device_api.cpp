@@ -239,7 +239,9 @@ void register_device_handlers(HandlerTable& handlers, store::Store& store, Devic
         });
         Json list = Json::array();
         for (const auto& d : rows) {
-            if (!prefix.empty() && d.path().rfind(prefix, 0) != 0) continue;
+            // Whole path segments only: "alice" matches alice/… but not alice2/….
+            const auto path = d.path();
+            if (!prefix.empty() && !(path == prefix || path.rfind(prefix + "/", 0) == 0)) continue;
             auto j = device_json(d);
             const auto it = availability.find(d.id);
             j["availability"] = it == availability.end() ? "unknown" : it->second;

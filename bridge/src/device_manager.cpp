@@ -451,6 +451,7 @@ bool DeviceManager::handle_shelly_message(const MqttMessage& m) {
         if (it == by_prefix_.end()) return false;
         auto* d = find_mutable(it->second);
         if (!d) return false;
+        if (!d->row.enabled) return true;
         const auto suffix = topic.substr(slash + 1);
         if (suffix == "online") {
             const bool up = m.payload == "true" || m.payload == "1";
@@ -499,6 +500,7 @@ bool DeviceManager::handle_shelly_message(const MqttMessage& m) {
     }
     auto* d = find_mutable(it->second);
     if (!d) return false;
+    if (!d->row.enabled) return true;  // disabled: its messages are ignored, like its polls
     if (kind == "online") {
         const bool up = m.payload == "true";
         set_availability(*d, up ? Availability::Online : Availability::Offline,
