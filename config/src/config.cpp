@@ -571,9 +571,12 @@ void Converter::unknown_key(const toml::key& key, std::string_view table) {
 
 void Converter::check_table(const toml::table& table, std::string_view name, AppConfig& config) {
     for (auto&& [key, node] : table) {
-        const auto it = std::find_if(kKeys.begin(), kKeys.end(), [&](const KeySpec& spec) {
-            return spec.table == name && spec.key == key.str();
-        });
+        // Structured bindings are captured explicitly: clang 14 (the fuzz build) refuses them in
+        // an implicit capture.
+        const auto it = std::find_if(kKeys.begin(), kKeys.end(),
+                                     [&, &key = key](const KeySpec& spec) {
+                                         return spec.table == name && spec.key == key.str();
+                                     });
         if (it == kKeys.end()) {
             unknown_key(key, name);
             continue;

@@ -167,7 +167,7 @@ Result<std::vector<UserRow>> InMemoryStore::list_users() {
     std::vector<UserRow> out;
     for (const auto& [id, u] : users_) {
         const auto n = std::count_if(profiles_.begin(), profiles_.end(),
-                                     [&](const auto& p) { return p.second.user_id == id; });
+                                     [&, id = id](const auto& p) { return p.second.user_id == id; });
         out.push_back({u.name, static_cast<int>(n)});
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
