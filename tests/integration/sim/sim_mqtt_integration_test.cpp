@@ -59,7 +59,7 @@ public:
     // First message after index `from` matching pred; nullopt on timeout.
     std::optional<MqttMessage> wait_for(const std::function<bool(const MqttMessage&)>& pred,
                                         std::size_t from = 0,
-                                        std::chrono::milliseconds timeout = 5000ms) {
+                                        std::chrono::milliseconds timeout = 20000ms) {
         std::unique_lock lock(mu_);
         std::optional<MqttMessage> found;
         cv_.wait_for(lock, timeout, [&] {
