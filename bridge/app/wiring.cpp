@@ -82,11 +82,6 @@ int run_bridge(const config::AppConfig& config) {
     const bridge::EnergyHistoryFactory open_history = [dsn] {
         return std::make_unique<store::PgEnergyHistory>(dsn);
     };
-    bridge::EnergyApiContext energy_ctx{open_history, clock};
-    bridge::set_default_energy_context(&energy_ctx);
-    struct ClearEnergyContext {
-        ~ClearEnergyContext() { bridge::set_default_energy_context(nullptr); }
-    } clear_energy_context;
 
     drivers::CurlHttpClientOptions http_opts;
     http_opts.max_total_in_flight = config.polling.max_in_flight;
@@ -98,7 +93,8 @@ int run_bridge(const config::AppConfig& config) {
         config, mqtt, *http, clock, [dsn] { return std::make_unique<store::PgStore>(dsn); },
         [&writer](const Reading& r, const std::optional<store::EnergyBookRow>& book) {
             writer.submit(r, book);
-        });
+        },
+        open_history);
     if (auto st = bridge.start(); !st) {
         spdlog::error("cannot start: {}", st.error().describe());
         return 1;

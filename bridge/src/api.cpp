@@ -95,8 +95,7 @@ struct Api::Impl {
     Impl(store::Store& s, ApiHooks h) : store(s), hooks(std::move(h)) {
         register_handlers();
         if (hooks.devices) register_device_handlers(handlers, store, *hooks.devices);
-        if (auto* energy = hooks.energy ? hooks.energy : default_energy_context())
-            register_energy_handlers(handlers, store, *energy);
+        if (hooks.energy) register_energy_handlers(handlers, store, *hooks.energy);
     }
 
     void changed() {

@@ -9,6 +9,7 @@
 #include "device_api.hpp"
 #include "device_manager.hpp"
 #include "device_probe.hpp"
+#include "energy_api.hpp"
 #include "ha_discovery.hpp"
 #include "mqtt_rpc.hpp"
 #include "intelergy/bridge/event_loop.hpp"
@@ -52,6 +53,7 @@ struct Bridge::Impl {
     HttpClient& http;
     const Clock& clock;
     StoreFactory store_factory;
+    EnergyHistoryFactory energy_history;
     EventLoop loop;
     std::shared_ptr<spdlog::logger> log;
     MqttRpc rpc;
@@ -66,12 +68,13 @@ struct Bridge::Impl {
     std::string request_prefix;  // "<base>/bridge/request/"
 
     Impl(const config::AppConfig& c, MqttClient& m, HttpClient& h, const Clock& clk,
-         StoreFactory f, ReadingSink sink)
+         StoreFactory f, ReadingSink sink, EnergyHistoryFactory energy)
         : cfg(c),
           mqtt(m),
           http(h),
           clock(clk),
           store_factory(std::move(f)),
+          energy_history(std::move(energy)),
           loop(clk, LOOP_CAPACITY),
           rpc(mqtt, c.mqtt.client_id + "-rpc"),
           devices(c, loop, mqtt, h, rpc, discovered, clk, std::move(sink)),
@@ -204,6 +207,8 @@ struct Bridge::Impl {
                                                      1, false);
                                     }};
         hooks.devices = &device_ctx;
+        EnergyApiContext energy_ctx{energy_history, clock};
+        if (energy_history) hooks.energy = &energy_ctx;
         Api api(*store, hooks);
         while (true) {
             auto msg = api_queue.pop_for(std::chrono::seconds(1));
@@ -244,9 +249,10 @@ struct Bridge::Impl {
 };
 
 Bridge::Bridge(const config::AppConfig& config, MqttClient& mqtt, HttpClient& http,
-               const Clock& clock, StoreFactory store_factory, ReadingSink sink)
+               const Clock& clock, StoreFactory store_factory, ReadingSink sink,
+               EnergyHistoryFactory energy_history)
     : impl_(std::make_unique<Impl>(config, mqtt, http, clock, std::move(store_factory),
-                                   std::move(sink))) {}
+                                   std::move(sink), std::move(energy_history))) {}
 
 Bridge::~Bridge() {
     stop();

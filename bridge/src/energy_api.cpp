@@ -211,7 +211,6 @@ Result<LocalPeriod> local_period(const std::string& tz, store::Resolution period
 
 namespace {
 
-std::atomic<EnergyApiContext*> process_context{nullptr};
 
 struct Scope {
     std::string query;  // what EnergyHistory gets: device id or hierarchy path
@@ -344,8 +343,6 @@ std::chrono::seconds max_query_span(store::Resolution r) {
     return chr::days(31);
 }
 
-void set_default_energy_context(EnergyApiContext* ctx) { process_context = ctx; }
-EnergyApiContext* default_energy_context() { return process_context.load(); }
 
 void register_energy_handlers(HandlerTable& handlers, store::Store& store, EnergyApiContext& ctx) {
     // One EnergyHistory per Api (i.e. per API worker thread), opened on first use.

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "intelergy/bridge/bridge.hpp"
 #include "intelergy/core/clock.hpp"
 #include "intelergy/core/mqtt_client.hpp"
 #include "intelergy/core/result.hpp"
@@ -41,10 +42,6 @@ void set_zoneinfo_dir(std::filesystem::path dir);
 
 // ---- energy/query -----------------------------------------------------------------------------
 
-// Opens the read side of the energy history. Called on the thread that will use the result
-// (the API worker, the totals publisher); each caller gets its own instance and connection.
-using EnergyHistoryFactory = std::function<std::unique_ptr<store::EnergyHistory>()>;
-
 struct EnergyApiContext {
     EnergyHistoryFactory open_history;
     const Clock& clock;
@@ -54,10 +51,6 @@ struct EnergyApiContext {
 // zone), checks the range limits, and queries a lazily opened EnergyHistory.
 void register_energy_handlers(HandlerTable& handlers, store::Store& store, EnergyApiContext& ctx);
 
-// Process-wide context used by Api when ApiHooks::energy is not set (the Bridge builds its
-// ApiHooks itself; the composition root sets this before Bridge::start()). nullptr = off.
-void set_default_energy_context(EnergyApiContext* ctx);
-EnergyApiContext* default_energy_context();
 
 // Largest from..to span per resolution (minute 31 days, hour 732 days, day/week 20 years,
 // month 100 years).

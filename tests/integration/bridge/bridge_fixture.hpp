@@ -11,6 +11,7 @@
 #include "intelergy/bridge/bridge.hpp"
 #include "intelergy/bridge/paho_mqtt_client.hpp"
 #include "intelergy/drivers/curl_http_client.hpp"
+#include "intelergy/store/pg_energy_history.hpp"
 #include "intelergy/store/pg_store.hpp"
 #include "intelergy/store/reading_writer.hpp"
 #include "support/mqtt_probe.hpp"
@@ -63,7 +64,8 @@ protected:
             [db_dsn] { return std::make_unique<store::PgStore>(db_dsn); },
             [this](const Reading& r, const std::optional<store::EnergyBookRow>& b) {
                 writer_->submit(r, b);
-            });
+            },
+            [db_dsn] { return std::make_unique<store::PgEnergyHistory>(db_dsn); });
         ASSERT_TRUE(bridge_->start());
         mqtt_->start();
         const auto mark = probe_->count();

@@ -55,16 +55,6 @@ inline std::vector<Reading> make(const Feed& f) {
 
 class EnergyFixture : public BridgeFixture {
 protected:
-    void SetUp() override {
-        // The Api is built when the bridge starts, so the context is set before.
-        bridge::set_default_energy_context(&energy_ctx_);
-        BridgeFixture::SetUp();
-    }
-    void TearDown() override {
-        BridgeFixture::TearDown();
-        bridge::set_default_energy_context(nullptr);
-    }
-
     store::PgStore& pg() {
         if (!store_) store_ = std::make_unique<store::PgStore>(db_->dsn());
         return *store_;
@@ -117,8 +107,6 @@ protected:
     }
 
     std::unique_ptr<store::PgStore> store_;
-    bridge::EnergyApiContext energy_ctx_{
-        [this] { return std::make_unique<store::PgEnergyHistory>(db_->dsn()); }, clock_};
 };
 
 }  // namespace intelergy::test

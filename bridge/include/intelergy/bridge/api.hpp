@@ -18,7 +18,7 @@ struct EnergyApiContext;  // bridge-private: energy history factory (energy/quer
 // What the API needs from the rest of the bridge, beyond the Store.
 struct ApiHooks {
     DeviceApiContext* devices{nullptr};               // device/* requests when set
-    EnergyApiContext* energy{nullptr};                // energy/query (else the process default)
+    EnergyApiContext* energy{nullptr};                // energy/query requests when set
     std::function<std::string()> info_json;           // bridge/info payload (no secrets)
     std::function<bool()> mqtt_connected;
     std::function<void()> hierarchy_changed;          // e.g. re-publish bridge/info

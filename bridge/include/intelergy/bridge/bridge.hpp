@@ -11,6 +11,7 @@
 #include "intelergy/core/clock.hpp"
 #include "intelergy/core/http_client.hpp"
 #include "intelergy/core/mqtt_client.hpp"
+#include "intelergy/store/energy.hpp"
 #include "intelergy/store/store.hpp"
 
 namespace intelergy::bridge {
@@ -19,6 +20,9 @@ using StoreFactory = std::function<std::unique_ptr<store::Store>()>;
 // Where readings (and the energy book state they advanced) leave the core loop.
 using ReadingSink =
     std::function<void(const Reading&, const std::optional<store::EnergyBookRow>&)>;
+// Opens the read side of the energy history (energy/query). Called on the thread that uses the
+// result; each caller gets its own instance and connection. Empty: energy/query is not served.
+using EnergyHistoryFactory = std::function<std::unique_ptr<store::EnergyHistory>()>;
 
 // The bridge service: wires MQTT in → core loop → API worker / devices → MQTT out.
 // Threads: the caller's thread runs the core loop in run(); one API worker thread owns its own
@@ -43,7 +47,8 @@ struct BridgeStats {
 class Bridge {
 public:
     Bridge(const config::AppConfig& config, MqttClient& mqtt, HttpClient& http,
-           const Clock& clock, StoreFactory store_factory, ReadingSink sink);
+           const Clock& clock, StoreFactory store_factory, ReadingSink sink,
+           EnergyHistoryFactory energy_history = {});
     ~Bridge();
     Bridge(const Bridge&) = delete;
     Bridge& operator=(const Bridge&) = delete;
