@@ -19,6 +19,18 @@ extern char** environ;
 
 namespace intelergy::test {
 
+nlohmann::json one_plug_of_each_kind(const std::string& mqtt_prefix, const std::string& profile) {
+    nlohmann::json plugs = nlohmann::json::array();
+    plugs.push_back({{"name", "g1"}, {"kind", "gen1-plug-s"}, {"password", "pw1"}, {"profile", profile}});
+    plugs.push_back({{"name", "g2"}, {"kind", "gen2-plus-plug-s"}, {"profile", profile}});
+    plugs.push_back({{"name", "g3"}, {"kind", "gen3-plug-s"}, {"password", "pw3"}, {"profile", profile}});
+    plugs.push_back({{"name", "pm"}, {"kind", "gen3-plug-pm"}, {"profile", profile}});
+    plugs.push_back({{"name", "strip"}, {"kind", "gen4-strip"}, {"profile", profile}});
+    plugs.push_back({{"name", "mq"}, {"kind", "gen2-plus-plug-s"}, {"http", false}, {"mqtt", true},
+                     {"mqtt_prefix", mqtt_prefix}, {"profile", profile}});
+    return nlohmann::json{{"plugs", plugs}};
+}
+
 SimProcess::SimProcess(std::vector<std::string> args) {
     plugs_file_ = "/tmp/intelergy-sim-" + random_token(8) + ".json";
     const std::string exe = std::string(INTELERGY_BINARY_DIR) + "/tools/sim/intelergy-sim";

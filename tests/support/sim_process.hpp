@@ -10,6 +10,11 @@
 namespace intelergy::test {
 
 // Runs the real `intelergy-sim` executable for a test and talks to its control API.
+// A simulator config (`--config`) with one plug of each kind, all drawing `profile`: g1 (Gen1
+// Plug S, password pw1), g2 (Gen2 Plus Plug S), g3 (Gen3 Plug S, password pw3), pm (Gen3 Plug PM),
+// strip (Gen4, 4 channels) and mq (Gen2 over MQTT only, at `mqtt_prefix`).
+nlohmann::json one_plug_of_each_kind(const std::string& mqtt_prefix, const std::string& profile);
+
 class SimProcess {
 public:
     // `args` are intelergy-sim flags (e.g. {"--config", file, "--mqtt-url", url}). Returns once

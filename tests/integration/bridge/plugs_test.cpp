@@ -31,15 +31,7 @@ protected:
         if (IsSkipped() || HasFatalFailure()) return;
         sim_config_ = "/tmp/" + base_ + "-sim.json";
         const std::string watts = "constant:" + std::to_string(WATTS);
-        Json plugs = Json::array();
-        plugs.push_back({{"name", "g1"}, {"kind", "gen1-plug-s"}, {"password", "pw1"}, {"profile", watts}});
-        plugs.push_back({{"name", "g2"}, {"kind", "gen2-plus-plug-s"}, {"profile", watts}});
-        plugs.push_back({{"name", "g3"}, {"kind", "gen3-plug-s"}, {"password", "pw3"}, {"profile", watts}});
-        plugs.push_back({{"name", "pm"}, {"kind", "gen3-plug-pm"}, {"profile", watts}});
-        plugs.push_back({{"name", "strip"}, {"kind", "gen4-strip"}, {"profile", watts}});
-        plugs.push_back({{"name", "mq"}, {"kind", "gen2-plus-plug-s"}, {"http", false}, {"mqtt", true},
-                         {"mqtt_prefix", base_ + "-mq"}, {"profile", watts}});
-        std::ofstream(sim_config_) << Json{{"plugs", plugs}}.dump();
+        std::ofstream(sim_config_) << one_plug_of_each_kind(base_ + "-mq", watts).dump();
         probe_->subscribe(base_ + "-mq/online");
         sim_ = std::make_unique<SimProcess>(std::vector<std::string>{
             "--config", sim_config_, "--mqtt-url", *mqtt_url(), "--speed", std::to_string(SPEED)});
