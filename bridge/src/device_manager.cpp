@@ -375,8 +375,10 @@ void DeviceManager::request_baseline(ManagedDevice& d) {
                       dev->baseline_pending = false;
                       if (!r) {
                           log_->debug("baseline failed device={} error={}", id, r.error().message);
+                          retry_baseline(*dev);
                           return;
                       }
+                      dev->baseline_failures = 0;
                       if (auto st = dev->gen2.set_full(*r); !st) {
                           log_->warn("baseline unusable device={} error={}", id, st.error().message);
                           return;
@@ -385,6 +387,20 @@ void DeviceManager::request_baseline(ManagedDevice& d) {
                       process(*dev, dev->gen2.readings(clock_.now()));
                   });
               });
+}
+
+void DeviceManager::retry_baseline(ManagedDevice& d) {
+    // Without a baseline every NotifyStatus delta is held back, and a plug pushes only on change:
+    // a lost GetStatus must not leave the device silent until its next change. Back off to 30 s.
+    if (d.gen2.has_baseline() || d.timer) return;
+    const auto delay = std::chrono::milliseconds(500L << std::min(d.baseline_failures++, 6));
+    d.timer = loop_.schedule_after(std::min<std::chrono::milliseconds>(delay, 30s),
+                                   [this, id = d.row.id, epoch = d.epoch] {
+                                       auto* dev = find_mutable(id);
+                                       if (!dev || dev->epoch != epoch) return;
+                                       dev->timer.reset();
+                                       if (!dev->gen2.has_baseline()) request_baseline(*dev);
+                                   });
 }
 
 bool DeviceManager::handle_message(const MqttMessage& m) {

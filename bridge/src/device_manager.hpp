@@ -57,6 +57,7 @@ struct ManagedDevice {
     drivers::Gen2StatusState gen2;
     drivers::Gen1MqttState gen1;
     bool baseline_pending{false};
+    int baseline_failures{0};  // consecutive failed GetStatus baselines (MQTT plugs)
     std::map<int, drivers::CounterState> books;
     std::map<int, Reading> latest;  // per channel
     std::string homes_topic;        // <base>/homes/<user>/<profile>/<room>/<device>
@@ -112,6 +113,7 @@ private:
     void on_poll_done(const std::string& id, std::uint64_t epoch, HttpResponse response);
     void poll_failed(ManagedDevice& d, const std::string& why, bool auth);
     void request_baseline(ManagedDevice& d);
+    void retry_baseline(ManagedDevice& d);
     void process(ManagedDevice& d, std::vector<Reading> readings);
     void set_availability(ManagedDevice& d, Availability a, const std::string& detail);
     void publish_state(const ManagedDevice& d);

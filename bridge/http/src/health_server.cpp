@@ -1,5 +1,7 @@
 #include "intelergy/bridge/health_server.hpp"
 
+#include "intelergy/core/server_wait.hpp"
+
 #include <httplib.h>
 
 #include <thread>
@@ -44,6 +46,9 @@ Status HealthServer::start(const std::string& host, std::uint16_t port) {
         return make_error(ErrorCode::Config, "cannot listen on " + host + ":" +
                                                  std::to_string(port) + " for /metrics");
     d.thread = std::thread([&d] { d.server.listen_after_bind(); });
+    if (!wait_until_running(d.server)) {
+        return make_error(ErrorCode::Config, "the /metrics listener did not start");
+    }
     return {};
 }
 

@@ -1,4 +1,5 @@
 // CurlHttpClient against a real cpp-httplib server on 127.0.0.1 (cpp-httplib's own test style).
+#include <intelergy/core/server_wait.hpp>
 #include <intelergy/drivers/curl_http_client.hpp>
 #include <intelergy/version.hpp>
 
@@ -188,11 +189,7 @@ public:
         thread_ = std::thread([this] { server_.listen_after_bind(); });
         // The socket already listens, so requests would queue anyway; waiting for the accept loop
         // only makes stop() in the destructor reliable.
-        const auto deadline = std::chrono::steady_clock::now() + COMPLETION_WAIT;
-        while (!server_.is_running() && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::yield();
-        }
-        ASSERT_TRUE(server_.is_running());
+        ASSERT_TRUE(intelergy::wait_until_running(server_));
     }
 
     std::string url(std::string_view path) const {

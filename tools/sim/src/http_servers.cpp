@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "http_servers.hpp"
 
+#include "intelergy/core/server_wait.hpp"
+
 #include <httplib.h>
 
 #include <chrono>
@@ -91,6 +93,9 @@ int bind_and_run(HttpServers::Running& r, const std::string& host, int port) {
         r.port = port;
     }
     r.th = std::thread([svr = r.svr.get()] { svr->listen_after_bind(); });
+    if (!wait_until_running(*r.svr)) {
+        throw std::runtime_error("HTTP listener on " + host + " did not start");
+    }
     return r.port;
 }
 
