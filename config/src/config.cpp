@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +15,9 @@
 #include <map>
 #include <memory>
 #include <string_view>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <system_error>
 #include <tuple>
 #include <utility>
@@ -118,6 +122,52 @@ Result<std::string> read_secret_file(const std::filesystem::path& path) {
         return make_error(ErrorCode::Config, "'" + path.string() + "' is empty");
     }
     return content;
+}
+
+// The credentials key: exactly 32 bytes of raw key, or 64 hex digits (a trailing newline and
+// surrounding whitespace allowed). Raw is tried first so a binary key ending in '\n' works.
+Result<std::array<std::uint8_t, 32>> read_key_file(const std::filesystem::path& path) {
+    errno = 0;
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                         &std::fclose);
+    if (!file) {
+        return make_error(ErrorCode::Config, "cannot read '" + path.string() +
+                                                 "': " + std::generic_category().message(errno));
+    }
+    std::array<char, 256> buffer{};
+    const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
+    std::array<std::uint8_t, 32> key{};
+    if (n == key.size()) {
+        std::copy_n(buffer.begin(), key.size(), key.begin());
+        return key;
+    }
+    std::string_view text(buffer.data(), n);
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) {
+        text.remove_suffix(1);
+    }
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
+        text.remove_prefix(1);
+    }
+    const auto hex = [](char ch) -> int {
+        if (ch >= '0' && ch <= '9') return ch - '0';
+        if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+        if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+        return -1;
+    };
+    bool good = text.size() == 64;
+    for (std::size_t i = 0; good && i < key.size(); ++i) {
+        const int hi = hex(text[2 * i]);
+        const int lo = hex(text[2 * i + 1]);
+        good = hi >= 0 && lo >= 0;
+        key[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+    }
+    if (!good) {
+        return make_error(ErrorCode::Config,
+                          "'" + path.string() +
+                              "' must hold exactly 32 random bytes or 64 hex digits (create "
+                              "one with: openssl rand -hex 32 > FILE)");
+    }
+    return key;
 }
 
 class Converter;
@@ -266,6 +316,10 @@ public:
     [[nodiscard]] const std::string& current() const { return current_; }
 
     std::optional<FileRef> mqtt_password_file;
+    std::optional<FileRef> mqtt_ca_file;
+    std::optional<FileRef> mqtt_cert_file;
+    std::optional<FileRef> mqtt_key_file;
+    std::optional<FileRef> credentials_key_file;
     std::optional<FileRef> pg_dsn_file;
     std::optional<Position> pg_dsn_at;
     std::map<std::string, Position, std::less<>> seen;  // dotted key -> value position
@@ -356,6 +410,24 @@ const auto kKeys = std::to_array<KeySpec>({
              c.mqtt_password_file = FileRef{c.resolve(*s), position_of(n.source())};
          }
      }},
+    {"mqtt", "ca_file",
+     [](Converter& c, const toml::node& n, AppConfig&) {
+         if (auto s = c.plain_string(n)) {
+             c.mqtt_ca_file = FileRef{c.resolve(*s), position_of(n.source())};
+         }
+     }},
+    {"mqtt", "cert_file",
+     [](Converter& c, const toml::node& n, AppConfig&) {
+         if (auto s = c.plain_string(n)) {
+             c.mqtt_cert_file = FileRef{c.resolve(*s), position_of(n.source())};
+         }
+     }},
+    {"mqtt", "key_file",
+     [](Converter& c, const toml::node& n, AppConfig&) {
+         if (auto s = c.plain_string(n)) {
+             c.mqtt_key_file = FileRef{c.resolve(*s), position_of(n.source())};
+         }
+     }},
     {"mqtt", "keepalive_s",
      [](Converter& c, const toml::node& n, AppConfig& a) {
          if (auto v = c.integer(n, 1, 65535)) a.mqtt.keepalive = seconds{*v};
@@ -372,6 +444,7 @@ const auto kKeys = std::to_array<KeySpec>({
      [](Converter& c, const toml::node& n, AppConfig& a) {
          if (auto s = c.plain_string(n)) {
              a.postgres.dsn = std::move(*s);
+             a.postgres.dsn_written_inline = true;
              c.pg_dsn_at = position_of(n.source());
          }
      }},
@@ -424,6 +497,47 @@ const auto kKeys = std::to_array<KeySpec>({
     {"polling", "backoff_max_s",
      [](Converter& c, const toml::node& n, AppConfig& a) {
          if (auto v = c.integer(n, 1, 86400)) a.polling.backoff_max = seconds{*v};
+     }},
+    {"polling", "allowed_networks",
+     [](Converter& c, const toml::node& n, AppConfig& a) {
+         const auto* list = n.as_array();
+         if (list == nullptr) {
+             c.error(n.source(), c.current() + " must be an array of networks such as "
+                                               "\"192.168.0.0/16\", got " +
+                                     type_name(n.type()));
+             return;
+         }
+         std::vector<IpNetwork> networks;
+         bool good = true;
+         for (const auto& item : *list) {
+             const auto* text = item.as_string();
+             if (text == nullptr) {
+                 c.error(item.source(), c.current() + " entries must be strings, got " +
+                                            type_name(item.type()));
+                 good = false;
+                 continue;
+             }
+             auto net = parse_ip_network(text->get());
+             if (!net) {
+                 c.error(item.source(), c.current() + " entry '" + printable(text->get()) +
+                                            "' " + net.error().message);
+                 good = false;
+                 continue;
+             }
+             for (const auto& denied : always_denied_networks()) {
+                 if (denied.contains(net->base) && net->prefix >= denied.prefix) {
+                     c.error(item.source(),
+                             c.current() + " entry '" + printable(text->get()) +
+                                 "' lies in " + denied.to_string() +
+                                 " (link-local, cloud metadata or unspecified), which is never "
+                                 "allowed");
+                     good = false;
+                     break;
+                 }
+             }
+             networks.push_back(*net);
+         }
+         if (good) a.polling.allowed_networks = std::move(networks);
      }},
     {"shelly_mqtt", "enabled",
      [](Converter& c, const toml::node& n, AppConfig& a) {
@@ -480,6 +594,12 @@ const auto kKeys = std::to_array<KeySpec>({
      [](Converter& c, const toml::node& n, AppConfig& a) {
          if (auto v = c.integer(n, 1, 1048576)) {
              a.store.spool_max_bytes = static_cast<std::uint64_t>(*v) * 1024U * 1024U;
+         }
+     }},
+    {"store", "credentials_key_file",
+     [](Converter& c, const toml::node& n, AppConfig&) {
+         if (auto s = c.plain_string(n)) {
+             c.credentials_key_file = FileRef{c.resolve(*s), position_of(n.source())};
          }
      }},
     {"retention", "readings_days",
@@ -656,11 +776,55 @@ void Converter::finish(AppConfig& config) {
         config.mqtt.password = std::move(*value);
     }
 
+    if (mqtt_password_file) config.mqtt.password_file = mqtt_password_file->path;
+
+    // TLS files: only with mqtts://, certificate and key together, each readable now (a typo
+    // is reported here rather than as a failed handshake at run time).
+    const auto tls_file = [&](const std::optional<FileRef>& ref, std::string_view key,
+                              std::filesystem::path& out) {
+        if (!ref) return;
+        if (!config.mqtt.url.tls) {
+            error(ref->where, "mqtt." + std::string(key) +
+                                  " is set but mqtt.url is not mqtts:// (TLS is off)");
+            return;
+        }
+        errno = 0;
+        std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(ref->path.c_str(), "rb"),
+                                                          &std::fclose);
+        if (!f) {
+            error(ref->where, "mqtt." + std::string(key) + ": cannot read '" +
+                                  ref->path.string() +
+                                  "': " + std::generic_category().message(errno));
+            return;
+        }
+        out = ref->path;
+    };
+    tls_file(mqtt_ca_file, "ca_file", config.mqtt.ca_file);
+    tls_file(mqtt_cert_file, "cert_file", config.mqtt.cert_file);
+    tls_file(mqtt_key_file, "key_file", config.mqtt.key_file);
+    if (mqtt_cert_file.has_value() != mqtt_key_file.has_value()) {
+        const auto& set = mqtt_cert_file ? mqtt_cert_file : mqtt_key_file;
+        error(set->where, "mqtt.cert_file and mqtt.key_file must be set together (the client "
+                          "certificate and its private key)");
+    }
+
+    if (credentials_key_file) {
+        auto key = read_key_file(credentials_key_file->path);
+        if (key) {
+            config.store.credentials_key = *key;
+            config.store.credentials_key_file = credentials_key_file->path;
+        } else {
+            error(credentials_key_file->where,
+                  "store.credentials_key_file: " + key.error().message);
+        }
+    }
+
     // PostgreSQL DSN: dsn_file (explicit) > INTELERGY_PG_DSN > dsn > built-in default.
     if (pg_dsn_file && pg_dsn_at) {
         error(pg_dsn_file->where, "set only one of postgres.dsn and postgres.dsn_file");
     } else if (pg_dsn_file) {
         auto secret = read_secret_file(pg_dsn_file->path);
+        config.postgres.dsn_file = pg_dsn_file->path;
         if (secret) {
             config.postgres.dsn = std::move(*secret);
         } else {
@@ -668,6 +832,7 @@ void Converter::finish(AppConfig& config) {
         }
     } else if (auto value = env_(kPgDsnEnv.data()); value && !value->empty()) {
         config.postgres.dsn = std::move(*value);
+        config.postgres.dsn_written_inline = false;
     }
 }
 
@@ -734,6 +899,35 @@ LoadResult parse_config(std::string_view toml_text, const std::filesystem::path&
         result.config = std::move(config);
     }
     return result;
+}
+
+bool dsn_has_password(std::string_view dsn) { return detail::redact_dsn(dsn) != dsn; }
+
+std::vector<std::string> secret_permission_warnings(const AppConfig& config) {
+    std::vector<std::string> out;
+    const auto check = [&](const std::filesystem::path& path, std::string_view what) {
+        if (path.empty()) return;
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) return;  // read errors were reported at load time
+        const bool others = (st.st_mode & S_IROTH) != 0;
+        // Group-readable is fine when the group is the service's own (root:intelergy 0640).
+        const bool foreign_group = (st.st_mode & S_IRGRP) != 0 && st.st_gid != ::getegid();
+        if (!others && !foreign_group) return;
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        out.push_back(std::string(what) + " '" + path.string() + "' is readable by " +
+                      (others ? "all users" : "group " + std::to_string(st.st_gid)) +
+                      " (mode " + mode + "); restrict it, e.g. chmod 0600 or 0640 with the "
+                      "service's group");
+    };
+    if (config.postgres.dsn_written_inline && dsn_has_password(config.postgres.dsn)) {
+        check(config.source, "the config file (it holds a password in postgres.dsn)");
+    }
+    check(config.mqtt.password_file, "mqtt.password_file");
+    check(config.postgres.dsn_file, "postgres.dsn_file");
+    check(config.mqtt.key_file, "mqtt.key_file");
+    check(config.store.credentials_key_file, "store.credentials_key_file");
+    return out;
 }
 
 LoadResult load_config(const std::filesystem::path& file, EnvLookup env) {

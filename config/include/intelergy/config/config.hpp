@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "intelergy/core/net_policy.hpp"
 #include "intelergy/core/result.hpp"
 
 namespace intelergy::config {
@@ -28,6 +30,12 @@ struct MqttConfig {
     std::string client_id{"intelergy"};
     std::string username;                         // empty: anonymous
     std::string password;                         // from password_file or INTELERGY_MQTT_PASSWORD
+    std::filesystem::path password_file;          // empty: not set (checked for permissions)
+    // TLS (mqtts:// only). Empty paths are unset: the system trust store is used and no
+    // client certificate is sent. The server certificate and host name are always verified.
+    std::filesystem::path ca_file;
+    std::filesystem::path cert_file;
+    std::filesystem::path key_file;               // with cert_file; a secret
     std::chrono::seconds keepalive{30};
     std::chrono::seconds reconnect_min{1};
     std::chrono::seconds reconnect_max{30};
@@ -35,6 +43,8 @@ struct MqttConfig {
 
 struct PostgresConfig {
     std::string dsn{"postgresql:///intelergy"};   // from dsn, dsn_file or INTELERGY_PG_DSN
+    std::filesystem::path dsn_file;               // empty: not set (checked for permissions)
+    bool dsn_written_inline{false};               // postgres.dsn came from the config file
 };
 
 struct HomeAssistantConfig {
@@ -51,6 +61,9 @@ struct PollingConfig {
     std::uint32_t max_in_flight{256};
     std::uint32_t offline_after_failures{3};
     std::chrono::seconds backoff_max{300};
+    // Plug addresses the bridge may connect to; link-local and metadata addresses are refused
+    // whatever this says (intelergy::always_denied_networks()).
+    std::vector<IpNetwork> allowed_networks{default_allowed_networks()};
 };
 
 struct ShellyMqttConfig {
@@ -78,6 +91,10 @@ struct StoreConfig {
     std::size_t queue_capacity{100000};
     std::filesystem::path spool_dir{"/var/lib/intelergy/spool"};
     std::uint64_t spool_max_bytes{512ULL * 1024 * 1024};
+    // Key for device passwords at rest (AES-256-GCM), read from credentials_key_file: 32 raw
+    // bytes or 64 hex digits. Unset: passwords are stored in clear (warned at start).
+    std::filesystem::path credentials_key_file;
+    std::optional<std::array<std::uint8_t, 32>> credentials_key;
 };
 
 struct RetentionConfig {
@@ -122,6 +139,15 @@ std::optional<std::string> process_env(const char* name);
 LoadResult parse_config(std::string_view toml_text, const std::filesystem::path& file,
                         EnvLookup env = process_env);
 LoadResult load_config(const std::filesystem::path& file, EnvLookup env = process_env);
+
+// Warnings about secrets other users could read: the config file when it holds a secret
+// inline (a DSN with a password), and every *_file secret (mqtt.password_file,
+// postgres.dsn_file, mqtt.key_file, store.credentials_key_file) that is readable by others, or
+// by a group other than the process's own. One message per file; empty when all is well.
+std::vector<std::string> secret_permission_warnings(const AppConfig& config);
+
+// True when a libpq DSN carries a password (keyword or URI form).
+bool dsn_has_password(std::string_view dsn);
 
 // Human summary of the effective config with secrets redacted (for the startup log).
 std::string summarize(const AppConfig& config);
