@@ -3,10 +3,14 @@
 #include <intelergy/version.hpp>
 
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstring>
+#include <optional>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
@@ -41,8 +45,46 @@ struct Transfer {
     std::string body;
     int responses{0};  // status lines seen; a digest exchange is challenge + retry = 2
     bool too_large{false};
+    const NetworkPolicy* policy{nullptr};  // the client's; null: every address is allowed
+    std::string refused;                   // why the last address was not connected to
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
 };
+
+// Runs after name resolution, once per address curl tries: the only place that sees the
+// address actually connected to, so a host name that resolves outside the allowed networks
+// (or a DNS answer that changes after device/add) is refused here.
+curl_socket_t on_open_socket(void* user, curlsocktype purpose, curl_sockaddr* address) {
+    auto* transfer = static_cast<Transfer*>(user);
+    if (purpose != CURLSOCKTYPE_IPCXN || address == nullptr) return CURL_SOCKET_BAD;
+    if (transfer->policy != nullptr) {
+        std::optional<IpAddress> ip;
+        if (address->family == AF_INET &&
+            address->addrlen >= static_cast<unsigned int>(sizeof(sockaddr_in))) {
+            sockaddr_in in{};
+            std::memcpy(&in, &address->addr, sizeof in);
+            std::uint8_t bytes[4];
+            std::memcpy(bytes, &in.sin_addr, sizeof bytes);
+            ip = ip_from_v4(bytes);
+        } else if (address->family == AF_INET6 &&
+                   address->addrlen >= static_cast<unsigned int>(sizeof(sockaddr_in6))) {
+            sockaddr_in6 in6{};
+            std::memcpy(&in6, &address->addr, sizeof in6);
+            std::uint8_t bytes[16];
+            std::memcpy(bytes, &in6.sin6_addr, sizeof bytes);
+            ip = ip_from_v6(bytes);
+        }
+        if (!ip) {
+            transfer->refused = "address family " + std::to_string(address->family) +
+                                " is not allowed for plugs";
+            return CURL_SOCKET_BAD;
+        }
+        if (auto st = transfer->policy->check(*ip); !st) {
+            transfer->refused = st.error().message;
+            return CURL_SOCKET_BAD;
+        }
+    }
+    return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
     auto* transfer = static_cast<Transfer*>(user);
@@ -266,6 +308,7 @@ private:
         }
         transfer.responses = 0;
         transfer.too_large = false;
+        transfer.refused.clear();
         transfer.error_buffer[0] = '\0';
         idle_.push_back(&transfer);
     }
@@ -286,6 +329,12 @@ private:
         curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
         curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+        // Plugs are reached directly: a proxy from the environment (http_proxy) would both leak
+        // device traffic and hide the real address from the allowed-networks check.
+        curl_easy_setopt(easy, CURLOPT_PROXY, "");
+        transfer.policy = options_.allowed_networks ? &*options_.allowed_networks : nullptr;
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &on_open_socket);
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &transfer);
         curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
         curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
         curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
@@ -350,6 +399,14 @@ private:
         if (rc == CURLE_OPERATION_TIMEDOUT) {
             response.outcome = HttpOutcome::Timeout;
             response.error = curl_message(rc, transfer);
+            return response;
+        }
+        if (rc != CURLE_OK && !transfer.refused.empty()) {
+            char* url = nullptr;
+            curl_easy_getinfo(transfer.easy, CURLINFO_EFFECTIVE_URL, &url);
+            response.outcome = HttpOutcome::Unreachable;
+            response.error = "refused to connect to " + url_host(url != nullptr ? url : "") +
+                             ": " + transfer.refused;
             return response;
         }
         if (rc != CURLE_OK) {

@@ -379,6 +379,114 @@ TEST(CurlHttpClient, BodyAboveCapIsTooLargeAndAtCapIsOk) {
     EXPECT_EQ(ok.body.size(), 100'000U);
 }
 
+// CURLOPT_MAXFILESIZE alone would not stop a chunked body (no Content-Length): the cap is
+// enforced in the write callback, while the body streams in.
+TEST(CurlHttpClient, ChunkedBodyAboveCapIsTooLarge) {
+    TestServer server;
+    server.http().Get("/stream", [](const httplib::Request&, httplib::Response& res) {
+        auto sent = std::make_shared<int>(0);  // per response
+        res.set_chunked_content_provider("application/json",
+                                         [sent](std::size_t, httplib::DataSink& sink) {
+                                             // Bounded: 64 chunks of 4 KiB, far above the cap.
+                                             if (*sent >= 64) {
+                                                 sink.done();
+                                                 return true;
+                                             }
+                                             ++*sent;
+                                             const std::string chunk(4096, 'x');
+                                             return sink.write(chunk.data(), chunk.size());
+                                         });
+    });
+    server.start();
+    CurlHttpClient client;
+
+    HttpRequest request = get(server.url("/stream"));
+    request.max_body_bytes = 10'000;
+    const HttpResponse response = fetch(client, request);
+    EXPECT_EQ(response.outcome, HttpOutcome::TooLarge) << response.error;
+    EXPECT_TRUE(response.body.empty());
+    EXPECT_NE(response.error.find("10000"), std::string::npos) << response.error;
+
+    request.max_body_bytes = 64 * 4096;
+    const HttpResponse whole = fetch(client, request);
+    EXPECT_EQ(whole.outcome, HttpOutcome::Ok) << whole.error;
+    EXPECT_EQ(whole.body.size(), 64U * 4096U);
+}
+
+intelergy::NetworkPolicy only(std::initializer_list<const char*> networks) {
+    std::vector<intelergy::IpNetwork> list;
+    for (const char* n : networks) list.push_back(*intelergy::parse_ip_network(n));
+    return intelergy::NetworkPolicy(list);
+}
+
+TEST(CurlHttpClient, AddressOutsideAllowedNetworksIsRefusedBeforeConnecting) {
+    TestServer server;
+    std::atomic<int> hits{0};
+    server.http().Get("/shelly", [&](const httplib::Request&, httplib::Response& res) {
+        ++hits;
+        res.set_content("{}", "application/json");
+    });
+    server.start();
+
+    CurlHttpClientOptions options;
+    options.allowed_networks = only({"10.0.0.0/8"});
+    CurlHttpClient refusing(options);
+    const HttpResponse refused = fetch(refusing, get(server.url("/shelly")));
+    EXPECT_EQ(refused.outcome, HttpOutcome::Unreachable);
+    EXPECT_EQ(refused.error,
+              "refused to connect to 127.0.0.1: address 127.0.0.1 is not in "
+              "polling.allowed_networks");
+    EXPECT_EQ(hits.load(), 0);
+
+    options.allowed_networks = intelergy::NetworkPolicy{};  // the defaults include loopback
+    CurlHttpClient allowing(options);
+    const HttpResponse ok = fetch(allowing, get(server.url("/shelly")));
+    EXPECT_EQ(ok.outcome, HttpOutcome::Ok) << ok.error;
+    EXPECT_EQ(hits.load(), 1);
+}
+
+// The check runs on the resolved address, so a host name works when it resolves inside the
+// allowed networks and is refused when it does not.
+TEST(CurlHttpClient, HostNamesAreCheckedByTheAddressTheyResolveTo) {
+    TestServer server;
+    std::atomic<int> hits{0};
+    server.http().Get("/shelly", [&](const httplib::Request&, httplib::Response& res) {
+        ++hits;
+        res.set_content("{}", "application/json");
+    });
+    server.start();
+    const std::string port = server.url("").substr(std::string("http://127.0.0.1:").size());
+
+    CurlHttpClientOptions options;
+    options.allowed_networks = only({"127.0.0.0/8"});
+    CurlHttpClient allowing(options);
+    const HttpResponse ok = fetch(allowing, get("http://localhost:" + port + "/shelly"));
+    EXPECT_EQ(ok.outcome, HttpOutcome::Ok) << ok.error;
+    EXPECT_EQ(hits.load(), 1);
+
+    options.allowed_networks = only({"192.168.0.0/16"});
+    CurlHttpClient refusing(options);
+    const HttpResponse refused = fetch(refusing, get("http://localhost:" + port + "/shelly"));
+    EXPECT_EQ(refused.outcome, HttpOutcome::Unreachable);
+    EXPECT_EQ(refused.error.rfind("refused to connect to localhost: address ", 0), 0U)
+        << refused.error;
+    EXPECT_NE(refused.error.find("is not in polling.allowed_networks"), std::string::npos);
+    EXPECT_EQ(hits.load(), 1);
+}
+
+TEST(CurlHttpClient, MetadataAddressIsRefusedEvenWhenEverythingIsAllowed) {
+    CurlHttpClientOptions options;
+    options.allowed_networks = only({"0.0.0.0/0", "::/0"});
+    CurlHttpClient client(options);
+    // Refused before a socket exists, so nothing leaves the machine.
+    for (const char* url : {"http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/",
+                            "http://[::ffff:169.254.169.254]/"}) {
+        const HttpResponse refused = fetch(client, get(url));
+        EXPECT_EQ(refused.outcome, HttpOutcome::Unreachable) << url;
+        EXPECT_NE(refused.error.find("is never allowed"), std::string::npos) << refused.error;
+    }
+}
+
 TEST(CurlHttpClient, RedirectIsNotFollowed) {
     TestServer server;
     std::atomic<int> target_hits{0};

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <intelergy/core/http_client.hpp>
+#include <intelergy/core/net_policy.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace intelergy::drivers {
@@ -20,6 +22,10 @@ struct CurlHttpClientOptions {
     std::chrono::milliseconds connect_timeout{3000};
     // Empty means "intelergy/<VERSION>".
     std::string user_agent;
+    // When set, every address curl is about to connect to (after DNS) is checked against it,
+    // and a refused one fails the request as Unreachable "refused to connect to <host>: …".
+    // Unset: no check (tests, tools). `intelergy run` sets polling.allowed_networks.
+    std::optional<NetworkPolicy> allowed_networks;
 };
 
 // HttpClient on a single background thread running one curl multi loop.
@@ -27,8 +33,10 @@ struct CurlHttpClientOptions {
 // Thread-safety: submit() may be called from any thread and never blocks beyond a short mutex.
 // Callbacks run on the client's loop thread, exactly once per submit(); an exception thrown by a
 // callback is swallowed and counted. Callbacks must not destroy the client.
-// Transport rules: no redirects (a 3xx is Protocol), http/https only, HTTP/1.1 with keep-alive,
-// per-request timeout and body cap from HttpRequest. Only GET and POST are supported.
+// Transport rules: no redirects (a 3xx is Protocol), http/https only, no proxy, HTTP/1.1 with
+// keep-alive, per-request timeout and body cap from HttpRequest (enforced while the body
+// arrives, so chunked bodies without a length are capped too), optional allowed networks.
+// Only GET and POST are supported.
 // Destruction aborts outstanding work: every queued or in-flight request completes with
 // Unreachable "client shutting down" before the destructor returns.
 // The constructor throws std::runtime_error if libcurl cannot be initialised (a startup failure).
