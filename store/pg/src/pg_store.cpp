@@ -31,7 +31,25 @@ const char* DEVICE_SELECT = R"SQL(
       FROM devices d JOIN rooms r ON r.id = d.room_id JOIN profiles p ON p.id = r.profile_id
       JOIN users u ON u.id = p.user_id)SQL";
 
-DeviceRow device_from(const pqxx::row& row) {
+// The stored password made usable: decrypted, or cleared with credentials_error set.
+void reveal_password(DeviceRow& d, const CredentialCipher* cipher) {
+    if (!CredentialCipher::is_sealed(d.password)) return;
+    if (cipher == nullptr) {
+        d.password.clear();
+        d.credentials_error =
+            "stored password is encrypted but store.credentials_key_file is not set";
+        return;
+    }
+    auto plain = cipher->open(d.password, d.id);
+    if (plain) {
+        d.password = std::move(*plain);
+    } else {
+        d.password.clear();
+        d.credentials_error = plain.error().message;
+    }
+}
+
+DeviceRow device_from(const pqxx::row& row, const CredentialCipher* cipher) {
     DeviceRow d;
     d.id = row[0].as<std::string>();
     d.user = row[1].as<std::string>();
@@ -53,6 +71,7 @@ DeviceRow device_from(const pqxx::row& row) {
     d.channels = row[17].as<int>();
     d.has_relay = row[18].as<bool>();
     d.timezone = row[19].as<std::string>();
+    reveal_password(d, cipher);
     return d;
 }
 
@@ -60,6 +79,13 @@ DeviceRow device_from(const pqxx::row& row) {
 
 struct PgStore::Impl {
     std::string dsn;
+    std::shared_ptr<const CredentialCipher> cipher;
+
+    // The password as it goes into the devices table.
+    Result<std::string> stored_password(const DeviceRow& d) const {
+        if (!cipher) return d.password;
+        return cipher->seal(d.password, d.id);
+    }
     std::unique_ptr<pqxx::connection> conn;
 
     pqxx::connection& connection() {
@@ -93,8 +119,10 @@ struct PgStore::Impl {
     }
 };
 
-PgStore::PgStore(std::string dsn) : impl_(std::make_unique<Impl>()) {
+PgStore::PgStore(std::string dsn, std::shared_ptr<const CredentialCipher> cipher)
+    : impl_(std::make_unique<Impl>()) {
     impl_->dsn = std::move(dsn);
+    impl_->cipher = std::move(cipher);
 }
 PgStore::~PgStore() = default;
 
@@ -458,6 +486,8 @@ Result<DeviceRow> PgStore::add_device(const DeviceRow& d) {
             d.name);
         if (!dup.empty())
             return make_error(ErrorCode::Conflict, "device " + q(d.path()) + " already exists");
+        const auto password = impl_->stored_password(d);
+        if (!password) return password.error();
         tx.exec_params0(
             "INSERT INTO devices (id, room_id, name, mac, generation, model, firmware, shelly_id, "
             "transport, url, topic_prefix, username, password, poll_interval_s, enabled, "
@@ -471,11 +501,11 @@ Result<DeviceRow> PgStore::add_device(const DeviceRow& d) {
             "has_relay = EXCLUDED.has_relay, removed_at = NULL",
             d.id, *rid, d.name, d.mac, static_cast<int>(d.generation), d.model, d.firmware,
             d.shelly_id, std::string(to_string(d.transport)), d.url, d.topic_prefix, d.username,
-            d.password, static_cast<int>(d.poll_interval.count()), d.enabled, d.channels,
+            *password, static_cast<int>(d.poll_interval.count()), d.enabled, d.channels,
             d.has_relay);
         const auto row = tx.exec_params1(std::string(DEVICE_SELECT) + " WHERE d.id = $1", d.id);
         tx.commit();
-        return device_from(row);
+        return device_from(row, impl_->cipher.get());
     });
 }
 
@@ -490,16 +520,22 @@ Result<DeviceRow> PgStore::update_device(const DeviceRow& d) {
             *rid, d.name, d.id);
         if (!dup.empty())
             return make_error(ErrorCode::Conflict, "device " + q(d.path()) + " already exists");
+        // A password that could not be read back is kept as stored unless a new one is given.
+        const bool keep_password = !d.credentials_error.empty();
+        const auto password = keep_password ? Result<std::string>(std::string())
+                                            : impl_->stored_password(d);
+        if (!password) return password.error();
         const auto r = tx.exec_params(
             "UPDATE devices SET room_id = $2, name = $3, url = $4, topic_prefix = $5, "
-            "username = $6, password = $7, poll_interval_s = $8, enabled = $9, firmware = $10 "
+            "username = $6, password = CASE WHEN $11 THEN password ELSE $7 END, "
+            "poll_interval_s = $8, enabled = $9, firmware = $10 "
             "WHERE id = $1 AND removed_at IS NULL RETURNING id",
-            d.id, *rid, d.name, d.url, d.topic_prefix, d.username, d.password,
-            static_cast<int>(d.poll_interval.count()), d.enabled, d.firmware);
+            d.id, *rid, d.name, d.url, d.topic_prefix, d.username, *password,
+            static_cast<int>(d.poll_interval.count()), d.enabled, d.firmware, keep_password);
         if (r.empty()) return not_found("device " + q(d.id));
         const auto row = tx.exec_params1(std::string(DEVICE_SELECT) + " WHERE d.id = $1", d.id);
         tx.commit();
-        return device_from(row);
+        return device_from(row, impl_->cipher.get());
     });
 }
 
@@ -523,7 +559,7 @@ Result<std::vector<DeviceRow>> PgStore::list_devices() {
         for (const auto& row : tx.exec(std::string(DEVICE_SELECT) +
                                        " WHERE d.removed_at IS NULL ORDER BY u.name, p.name, "
                                        "r.name, d.name"))
-            out.push_back(device_from(row));
+            out.push_back(device_from(row, impl_->cipher.get()));
         return out;
     });
 }
@@ -537,7 +573,7 @@ Result<std::optional<DeviceRow>> PgStore::find_device_by_mac(const std::string& 
                                   " WHERE d.mac = $1 AND d.removed_at IS NULL",
                               mac);
                           if (r.empty()) return std::optional<DeviceRow>{};
-                          return std::optional<DeviceRow>{device_from(r[0])};
+                          return std::optional<DeviceRow>{device_from(r[0], impl_->cipher.get())};
                       });
 }
 

@@ -48,6 +48,10 @@ struct DeviceRow {
     std::string topic_prefix;
     std::string username;
     std::string password;  // never logged or published
+    // Set when the stored password could not be read back (encrypted with another key, no key
+    // configured, damaged): `password` is then empty and the device is not polled. Writing
+    // the row keeps the stored value unless a new password is given (clear this field).
+    std::string credentials_error;
     std::chrono::seconds poll_interval{10};
     bool enabled{true};
     int channels{1};

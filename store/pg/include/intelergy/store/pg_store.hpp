@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "intelergy/store/credential_cipher.hpp"
 #include "intelergy/store/store.hpp"
 
 namespace intelergy::store {
@@ -17,7 +18,9 @@ struct SchemaStatus {
 // broken connection on the next call. Not thread-safe: one PgStore per thread.
 class PgStore final : public Store {
 public:
-    explicit PgStore(std::string dsn);
+    // With a cipher, device passwords are written encrypted (CredentialCipher) and read back
+    // decrypted; without one they are written as given. Plain values are read either way.
+    explicit PgStore(std::string dsn, std::shared_ptr<const CredentialCipher> cipher = nullptr);
     ~PgStore() override;
     PgStore(const PgStore&) = delete;
     PgStore& operator=(const PgStore&) = delete;
