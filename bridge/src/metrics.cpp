@@ -57,6 +57,24 @@ std::string prometheus_text(const ServiceStats& s) {
     out << "intelergy_store_queue_depth " << s.store_queue_depth << '\n';
     metric(out, "intelergy_spool_bytes", "gauge", "Bytes in the outage spool on disk.");
     out << "intelergy_spool_bytes " << s.spool_bytes << '\n';
+    metric(out, "intelergy_spool_records", "gauge",
+           "Batches in the outage spool not yet written to PostgreSQL.");
+    out << "intelergy_spool_records " << s.spool_records << '\n';
+    metric(out, "intelergy_spool_full", "gauge",
+           "1 while the spool refuses batches (full or unwritable).");
+    out << "intelergy_spool_full " << (s.spool_full ? 1 : 0) << '\n';
+    metric(out, "intelergy_spooled_readings_total", "counter",
+           "Readings appended to the outage spool.");
+    out << "intelergy_spooled_readings_total " << s.spooled_readings << '\n';
+    metric(out, "intelergy_spool_replayed_readings_total", "counter",
+           "Spooled readings written to PostgreSQL.");
+    out << "intelergy_spool_replayed_readings_total " << s.replayed_readings << '\n';
+    metric(out, "intelergy_readings_dropped_total", "counter",
+           "Readings lost because the spool was full while PostgreSQL was down.");
+    out << "intelergy_readings_dropped_total " << s.spool_dropped_readings << '\n';
+    metric(out, "intelergy_spool_corrupt_records_total", "counter",
+           "Damaged spool records skipped on replay.");
+    out << "intelergy_spool_corrupt_records_total " << s.spool_corrupt_records << '\n';
     if (s.rollup_lag_s) {
         metric(out, "intelergy_rollup_lag_seconds", "gauge",
                "Age of the oldest reading not yet rolled up.");

@@ -19,6 +19,12 @@ struct ServiceStats {
     std::uint64_t store_failures{0};
     std::size_t store_queue_depth{0};
     std::uint64_t spool_bytes{0};
+    std::uint64_t spool_records{0};           // spooled batches not yet in PostgreSQL
+    std::uint64_t spooled_readings{0};        // readings ever appended to the spool
+    std::uint64_t replayed_readings{0};       // spooled readings committed
+    std::uint64_t spool_dropped_readings{0};  // lost: the spool was full while the database was down
+    std::uint64_t spool_corrupt_records{0};   // damaged spool records skipped
+    bool spool_full{false};
     std::optional<double> rollup_lag_s;
     std::uint64_t resident_memory_bytes{0};
 };
