@@ -31,6 +31,24 @@ struct Range {
     std::int64_t to_ms{0};    // last reading ts (inclusive)
 };
 
+constexpr std::int64_t HOUR_MS = 3'600'000;
+constexpr std::int64_t DAY_MS = 86'400'000;
+
+std::int64_t floor_hour(std::int64_t ms) { return ms - (((ms % HOUR_MS) + HOUR_MS) % HOUR_MS); }
+
+// The earliest reading (epoch ms) that the pending dirty marks may still need: each channel's
+// oldest mark and the context loaded before it. nullopt when nothing is pending.
+std::optional<std::int64_t> pending_need(pqxx::work& tx) {
+    const auto row = tx.exec1(
+        "SELECT " + pg::ms_from_ts("min(least(m.f, c.ctx))") +
+        " FROM (SELECT device_id, channel, min(from_ts) AS f FROM rollup_dirty GROUP BY 1, 2) m "
+        "LEFT JOIN LATERAL (SELECT min(ts) AS ctx FROM (SELECT ts FROM readings r WHERE "
+        "r.device_id = m.device_id AND r.channel = m.channel AND r.ts < m.f ORDER BY ts DESC "
+        "LIMIT " + std::to_string(RollupContext::LOAD) + ") x) c ON true");
+    if (row[0].is_null()) return std::nullopt;
+    return row[0].as<std::int64_t>();
+}
+
 std::string num(double v) {
     char buf[32];
     const auto r = std::to_chars(buf, buf + sizeof(buf), v);
@@ -89,7 +107,9 @@ struct RollupWorker::Impl {
     bool quit{false};
     RollupWorkerStats st;
     std::optional<SteadyTime> last_lag_log;
+    std::optional<SteadyTime> last_retention;
     std::thread thread;
+    std::uint64_t frozen_in_call{0};  // ranges clamped or skipped by a horizon (work_mu)
 
     Impl(std::string d, const Clock& c, RollupWorkerOptions o)
         : dsn(std::move(d)), clock(c), opt(o) {}
@@ -128,11 +148,18 @@ struct RollupWorker::Impl {
                 dev_ch + " AND ts > " + pg::ts_from_ms("$3") + " ORDER BY ts LIMIT " +
                 std::to_string(RollupContext::REWRITE) + ") a",
             r.device, ch, r.to_ms);
-        const std::int64_t w0 =
+        std::int64_t w0 =
             floor_minute(std::min(r.from_ms, nullable<std::int64_t>(before[0]).value_or(r.from_ms)));
         const std::int64_t w1 =
             floor_minute(std::max(r.to_ms, nullable<std::int64_t>(after[0]).value_or(r.to_ms))) +
             MINUTE_MS;
+
+        // Below a retention horizon the rollups are final: never rewrite them from what is left.
+        if (const auto freeze = frozen_before(tx, r.device, ch); freeze && w0 < *freeze) {
+            ++frozen_in_call;
+            if (w1 <= *freeze) return 0;
+            w0 = *freeze;
+        }
 
         const std::string cols = pg::ms_from_ts("ts") +
                                  ", power_w, energy_wh, CASE counter_unit WHEN 'Wmin' THEN "
@@ -187,6 +214,46 @@ struct RollupWorker::Impl {
         return minutes.size();
     }
 
+    // The first minute of a channel that may be rewritten (epoch ms), if retention purged any of
+    // its data: minutes whose context reaches before the readings horizon are final (from the
+    // REWRITE-th reading at or after it on), and so are hours before the minute horizon (+1 h,
+    // so that an hour rebuilt from minutes has all of them). nullopt: nothing is frozen.
+    std::optional<std::int64_t> frozen_before(pqxx::work& tx, const std::string& device, int ch) {
+        const auto rows = tx.exec_params(
+            "SELECT tier, " + pg::ms_from_ts("horizon") +
+                " FROM retention_horizon WHERE device_id = $1 AND channel = $2",
+            device, ch);
+        std::optional<std::int64_t> freeze;
+        for (const auto& row : rows) {
+            const auto tier = row[0].as<std::string>();
+            const auto h = row[1].as<std::int64_t>();
+            std::int64_t f = h;
+            if (tier == "minute") {
+                f = h + HOUR_MS;
+            } else {
+                const auto g = tx.exec_params(
+                    "SELECT " + pg::ms_from_ts("ts") +
+                        " FROM readings WHERE device_id = $1 AND channel = $2 AND ts >= " +
+                        pg::ts_from_ms("$3") + " ORDER BY ts OFFSET " +
+                        std::to_string(RollupContext::REWRITE) + " LIMIT 1",
+                    device, ch, h);
+                if (!g.empty()) f = std::max(f, floor_minute(g[0][0].as<std::int64_t>()));
+            }
+            freeze = std::max(freeze.value_or(f), f);
+        }
+        return freeze;
+    }
+
+    void log_frozen(const char* what) {
+        if (frozen_in_call == 0) return;
+        log->warn("store rollup {} skipped ranges={} reason=before the retention horizon (rollups "
+                  "there are final; readings there are dropped by the next retention run)",
+                  what, frozen_in_call);
+        std::lock_guard lock(mu);
+        st.frozen_ranges += frozen_in_call;
+        frozen_in_call = 0;
+    }
+
     // One pass: claims up to claims_per_pass marks and recomputes them in one transaction.
     Result<std::size_t> pass() {
         std::lock_guard work(work_mu);
@@ -207,6 +274,7 @@ struct RollupWorker::Impl {
             const auto left = tx.exec1("SELECT count(*), " + pg::ms_from_ts("min(from_ts)") +
                                        " FROM rollup_dirty");
             tx.commit();
+            log_frozen("pass");
             update_lag(left[0].as<std::size_t>(), nullable<std::int64_t>(left[1]));
             std::lock_guard lock(mu);
             if (!claimed.empty()) ++st.passes;
@@ -258,8 +326,126 @@ struct RollupWorker::Impl {
                     st.minutes_written += n;
                 }
             }
+            log_frozen("recompute");
             return {};
         });
+    }
+
+    // Drops whole readings partitions that end at least readings_days before now, and deletes
+    // minute rows older than minutes_days; neither reaches what a pending dirty mark may still
+    // need. Records per channel the horizon below which that channel's rollups are now final.
+    Result<RetentionOutcome> retention(SysTime now) {
+        std::lock_guard work(work_mu);
+        const auto& ro = opt.retention;
+        const std::int64_t now_ms = now.time_since_epoch().count();
+        RetentionOutcome out;
+        auto r = guarded("rollup/retention", [&]() -> Status {
+            auto& c = connection();
+            if (ro.readings) {
+                const std::int64_t cut = now_ms - ro.readings->count() * DAY_MS;
+                // Candidates and their rows per channel, counted before the lock so that the
+                // writer is not held up by the scans.
+                struct Part {
+                    std::string name;
+                    std::int64_t end_ms;
+                };
+                std::vector<Part> parts;
+                std::map<std::string, std::vector<std::pair<std::string, int>>> channels;
+                std::map<std::string, std::uint64_t> rows;
+                {
+                    pqxx::read_transaction tx(c);
+                    for (const auto& row : tx.exec_params(
+                             "SELECT c.relname, " + pg::ms_from_ts("b.e") +
+                                 " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                                 "CROSS JOIN LATERAL (SELECT (to_date(substr(c.relname, 10), "
+                                 "'YYYYMM') + interval '1 month')::timestamp AT TIME ZONE 'UTC' "
+                                 "AS e) b WHERE i.inhparent = 'readings'::regclass AND c.relname "
+                                 "~ '^readings_[0-9]{6}$' AND b.e <= " +
+                                 pg::ts_from_ms("$1") + " ORDER BY b.e",
+                             cut))
+                        parts.push_back({row[0].as<std::string>(), row[1].as<std::int64_t>()});
+                    for (const auto& p : parts)
+                        for (const auto& row : tx.exec("SELECT device_id, channel, count(*) FROM " +
+                                                       tx.quote_name(p.name) + " GROUP BY 1, 2")) {
+                            channels[p.name].emplace_back(row[0].as<std::string>(), row[1].as<int>());
+                            rows[p.name] += row[2].as<std::uint64_t>();
+                        }
+                }
+                if (!parts.empty()) {
+                    pqxx::work tx(c);
+                    tx.exec0("SET LOCAL lock_timeout = '" + std::to_string(ro.lock_timeout.count()) +
+                             "s'");
+                    // Writers wait while this transaction runs, so the pending marks read below
+                    // cannot change under it.
+                    tx.exec0("LOCK TABLE readings IN ACCESS EXCLUSIVE MODE");
+                    const auto need = pending_need(tx);
+                    for (const auto& p : parts) {
+                        if (need && p.end_ms > *need) {
+                            ++out.partitions_kept_unrolled;
+                            continue;
+                        }
+                        tx.exec0("DROP TABLE " + tx.quote_name(p.name));
+                        out.partitions_dropped.push_back(p.name);
+                        out.readings_deleted += rows[p.name];
+                        for (const auto& [dev, ch] : channels[p.name])
+                            tx.exec_params0(
+                                "INSERT INTO retention_horizon (device_id, channel, tier, horizon) "
+                                "VALUES ($1, $2, 'readings', " + pg::ts_from_ms("$3") +
+                                    ") ON CONFLICT (device_id, channel, tier) DO UPDATE SET "
+                                    "horizon = greatest(retention_horizon.horizon, "
+                                    "EXCLUDED.horizon), applied_at = now()",
+                                dev, ch, p.end_ms);
+                        out.readings_horizon = SysTime(std::chrono::milliseconds(p.end_ms));
+                    }
+                    tx.commit();
+                }
+            }
+            if (ro.minutes) {
+                pqxx::work tx(c);
+                std::int64_t cut = floor_hour(now_ms - ro.minutes->count() * DAY_MS);
+                // An hour that pending work rebuilds must still find all its minutes.
+                if (const auto need = pending_need(tx)) cut = std::min(cut, floor_hour(*need) - HOUR_MS);
+                const auto purged = tx.exec_params(
+                    "WITH d AS (DELETE FROM energy_minute WHERE bucket_start < " +
+                        pg::ts_from_ms("$1") +
+                        " RETURNING device_id, channel), g AS (SELECT device_id, channel, count(*) "
+                        "AS n FROM d GROUP BY 1, 2), h AS (INSERT INTO retention_horizon "
+                        "(device_id, channel, tier, horizon) SELECT device_id, channel, 'minute', " +
+                        pg::ts_from_ms("$1") +
+                        " FROM g ON CONFLICT (device_id, channel, tier) DO UPDATE SET horizon = "
+                        "greatest(retention_horizon.horizon, EXCLUDED.horizon), applied_at = "
+                        "now()) SELECT coalesce(sum(n), 0) FROM g",
+                    cut);
+                out.minutes_deleted = purged[0][0].as<std::uint64_t>();
+                if (out.minutes_deleted > 0)
+                    out.minutes_horizon = SysTime(std::chrono::milliseconds(cut));
+                tx.commit();
+            }
+            return {};
+        });
+        if (!r) return r.error();
+        std::string dropped;
+        for (const auto& p : out.partitions_dropped) dropped += (dropped.empty() ? "" : ",") + p;
+        log->info("store retention partitions_dropped={} readings_deleted={} minutes_deleted={} "
+                  "partitions_kept_unrolled={}{}{}",
+                  out.partitions_dropped.size(), out.readings_deleted, out.minutes_deleted,
+                  out.partitions_kept_unrolled, dropped.empty() ? "" : " partitions=", dropped);
+        std::lock_guard lock(mu);
+        ++st.retention_runs;
+        st.partitions_dropped += out.partitions_dropped.size();
+        st.readings_purged += out.readings_deleted;
+        st.minutes_purged += out.minutes_deleted;
+        return out;
+    }
+
+    void maybe_retention() {
+        if (!opt.retention.enabled()) return;
+        const auto steady = clock.steady();
+        if (last_retention && steady - *last_retention < opt.retention.interval) return;
+        last_retention = steady;
+        if (auto r = retention(clock.now()); !r)
+            log->warn("store retention failed err={} (retried in {} min)", r.error().describe(),
+                      opt.retention.interval.count());
     }
 
     void run() noexcept {
@@ -274,6 +460,7 @@ struct RollupWorker::Impl {
                     r = pass();
                 }
                 if (!r) log->warn("store rollup pass failed err={}", r.error().describe());
+                else maybe_retention();
             } catch (const std::exception& e) {
                 log->error("store rollup thread error err={}", e.what());
             } catch (...) {
@@ -322,6 +509,10 @@ Result<std::size_t> RollupWorker::process_pending() {
 
 Status RollupWorker::recompute(const std::string& device_id, SysTime from, SysTime to) {
     return impl_->recompute(device_id, from, to);
+}
+
+Result<RetentionOutcome> RollupWorker::apply_retention(SysTime now) {
+    return impl_->retention(now);
 }
 
 RollupWorkerStats RollupWorker::stats() const {
