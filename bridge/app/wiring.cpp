@@ -106,6 +106,8 @@ int run_bridge(const config::AppConfig& config) {
     // Rollups: the schema is migrated above; marks left by a previous run are consumed first.
     store::RollupWorkerOptions rollup_opts;
     rollup_opts.lag_warning = std::chrono::minutes(1);  // logged at most once a minute
+    rollup_opts.retention.readings = config.retention.readings;  // hours/days/weeks: forever
+    rollup_opts.retention.minutes = config.retention.minutes;
     store::RollupWorker rollups(dsn, clock, rollup_opts);
     rollups.start();
 
