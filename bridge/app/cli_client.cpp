@@ -1,4 +1,5 @@
 #include "cli_client.hpp"
+#include "security.hpp"
 
 #include "intelergy/bridge/paho_mqtt_client.hpp"
 
@@ -120,8 +121,7 @@ MqttApiClient::MqttApiClient(const config::MqttConfig& mqtt, std::chrono::millis
     bridge::PahoOptions o;
     o.server_uri = mqtt.url.server_uri();
     o.client_id = mqtt.client_id + "-cli-" + random_hex(8);
-    o.username = mqtt.username;
-    o.password = mqtt.password;
+    apply_mqtt_security(o, mqtt);  // username, password, TLS files
     o.keepalive = mqtt.keepalive;
     o.reconnect_min = std::chrono::seconds(1);
     o.reconnect_max = std::chrono::seconds(2);

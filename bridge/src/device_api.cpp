@@ -4,6 +4,7 @@
 #include <future>
 
 #include "intelergy/core/names.hpp"
+#include "intelergy/core/net_policy.hpp"
 #include "intelergy/drivers/shelly_device.hpp"
 
 namespace intelergy::bridge {
@@ -26,6 +27,16 @@ std::string url_field(Request& req) {
     if (url.size() <= host_start || url[host_start] == '/' || url.find('@') != std::string::npos)
         throw RequestError("field 'url' needs a host (and no user@ part; use username/password)");
     return url;
+}
+
+// A literal address is checked here, so the answer names the problem at once. A host name is
+// checked where it is resolved: the HTTP client refuses to connect to an address outside the
+// allowed networks, and the probe reports that as the reason.
+void check_url_address(const std::string& url, const config::PollingConfig& polling) {
+    if (const auto ip = parse_ip_address(url_host(url))) {
+        if (auto st = NetworkPolicy(polling.allowed_networks).check(*ip); !st)
+            throw RequestError("field 'url' is refused: " + st.error().message);
+    }
 }
 
 std::string topic_prefix_field(Request& req) {
@@ -143,6 +154,7 @@ void register_device_handlers(HandlerTable& handlers, store::Store& store, Devic
         } else {
             row.transport = store::Transport::Http;
             row.url = probe.url = url_field(req);
+            check_url_address(row.url, ctx.config.polling);
         }
         row.username = probe.username = secret_field(req, "username").value_or("");
         row.password = probe.password = secret_field(req, "password").value_or("");
@@ -205,10 +217,14 @@ void register_device_handlers(HandlerTable& handlers, store::Store& store, Devic
             if (row.transport != store::Transport::Http)
                 throw RequestError("field 'url' applies to HTTP devices only");
             row.url = url_field(req);
+            check_url_address(row.url, ctx.config.polling);
             reprobe = true;
         }
         if (auto u = secret_field(req, "username")) row.username = *u, reprobe = true;
-        if (auto p = secret_field(req, "password")) row.password = *p, reprobe = true;
+        if (auto p = secret_field(req, "password")) {
+            row.password = *p, reprobe = true;
+            row.credentials_error.clear();  // a new password replaces an unreadable one
+        }
         req.finish();
         if (reprobe) {
             ProbeRequest probe{row.url, row.topic_prefix, row.transport == store::Transport::Mqtt,

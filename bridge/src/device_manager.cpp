@@ -147,6 +147,12 @@ void DeviceManager::upsert(const store::DeviceRow& row,
         discovered_.forget(row.topic_prefix);
         if (mqtt_.connected()) subscribe_device(d);
         if (row.generation != Generation::Gen1 && !d.gen2.has_baseline()) request_baseline(d);
+    } else if (!row.credentials_error.empty()) {
+        // Polling without the real password would only earn auth failures: say why, once
+        // per (re)load, and leave the plug offline until the key or the password is fixed.
+        log_->error("device password unusable device={} path={} reason={}; fix "
+                    "store.credentials_key_file or set the password again with device/options",
+                    row.id, row.path(), row.credentials_error);
     } else if (row.enabled) {
         // Spread first polls over the interval so a restart does not poll everything at once.
         const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(row.poll_interval);

@@ -70,7 +70,21 @@ PahoMqttClient::PahoMqttClient(PahoOptions options) : impl_(std::make_unique<Imp
         d.conn_opts.set_will(mqtt::will_options(d.opts.will->topic, d.opts.will->payload,
                                                 d.opts.will->qos, d.opts.will->retained));
     }
-    if (d.opts.server_uri.rfind("ssl://", 0) == 0) d.conn_opts.set_ssl(mqtt::ssl_options());
+    if (d.opts.server_uri.rfind("ssl://", 0) == 0) {
+        mqtt::ssl_options ssl;
+        ssl.set_enable_server_cert_auth(true);  // verify the chain ...
+        ssl.set_verify(true);                   // ... and that it names the host we dialled
+        if (!d.opts.ca_file.empty()) ssl.set_trust_store(d.opts.ca_file);
+        if (!d.opts.cert_file.empty()) ssl.set_key_store(d.opts.cert_file);
+        if (!d.opts.key_file.empty()) ssl.set_private_key(d.opts.key_file);
+        // OpenSSL's reason (e.g. "certificate verify failed") is far clearer than Paho's rc.
+        auto log = d.log;
+        auto server = d.opts.server_uri;
+        ssl.set_error_handler([log, server](const std::string& message) {
+            log->warn("mqtt tls error server={} error={}", server, message);
+        });
+        d.conn_opts.set_ssl(std::move(ssl));
+    }
 
     d.client->set_connected_handler([&d](const std::string&) {
         d.is_connected = true;

@@ -57,7 +57,9 @@ protected:
         o.will = MqttMessage{base_ + "/bridge/state", R"({"state":"offline"})", 1, true};
         mqtt_ = std::make_unique<bridge::PahoMqttClient>(o);
         const auto db_dsn = db_->dsn();
-        http_ = std::make_unique<drivers::CurlHttpClient>();
+        drivers::CurlHttpClientOptions http_options;  // as `intelergy run` sets it
+        http_options.allowed_networks = NetworkPolicy(config_.polling.allowed_networks);
+        http_ = std::make_unique<drivers::CurlHttpClient>(http_options);
         writer_ = std::make_unique<store::ReadingWriter>(db_->dsn(), clock_);
         bridge_ = std::make_unique<bridge::Bridge>(
             config_, *mqtt_, *http_, clock_,

@@ -19,6 +19,11 @@ struct PahoOptions {
     std::chrono::seconds reconnect_min{1};
     std::chrono::seconds reconnect_max{30};
     bool clean_session{true};
+    // TLS, used with an "ssl://" server_uri. The server certificate and host name are always
+    // verified. Empty ca_file: the system trust store. cert_file + key_file: client certificate.
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
     std::optional<MqttMessage> will;  // last will (e.g. bridge/state offline, retained)
     int max_buffered{10000};          // publishes kept while disconnected
 };
