@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "intelergy/bridge/bridge.hpp"
@@ -71,11 +72,43 @@ int run_bridge(const config::AppConfig& config) {
     writer_opts.queue_capacity = config.store.queue_capacity;
     writer_opts.batch_size = config.store.batch_size;
     writer_opts.flush_interval = config.store.flush_interval;
-    store::ReadingWriter writer(dsn, clock, writer_opts);
+    // The outage spool (docs/reliability.md). Its state changes are bridge events.
+    writer_opts.on_spool_state = [&mqtt, base](bool full, std::uint64_t dropped,
+                                               const std::string& reason) {
+        nlohmann::json data{{"dropped_readings", dropped}};
+        if (full) data["reason"] = reason;
+        mqtt.publish(base + "/bridge/event",
+                     nlohmann::json{{"type", full ? "spool_full" : "spool_accepting"},
+                                    {"data", data}}.dump(),
+                     1, false);
+    };
+    std::unique_ptr<store::Spool> spool;
+    {
+        store::SpoolOptions spool_opts;
+        spool_opts.max_bytes = config.store.spool_max_bytes;
+        auto opened = store::Spool::open(config.store.spool_dir, spool_opts);
+        if (opened)
+            spool = std::move(*opened);
+        else
+            spdlog::error("running without the outage spool: {}; readings wait in memory while "
+                          "PostgreSQL is down",
+                          opened.error().describe());
+    }
+    const bool spooled_before = spool && !spool->empty();
+    store::ReadingWriter writer(store::make_pg_batch_sink(dsn), std::move(spool), clock,
+                                writer_opts);
+    // A previous run's spool holds energy books newer than the database's: replay it before the
+    // bridge loads its books (bounded; the writer keeps replaying in the background after).
+    if (spooled_before) {
+        if (auto st = writer.flush(std::chrono::seconds(60)); !st)
+            spdlog::warn("spool not fully replayed before start: {}", st.error().describe());
+    }
 
     // Rollups: the schema is migrated above; marks left by a previous run are consumed first.
     store::RollupWorkerOptions rollup_opts;
     rollup_opts.lag_warning = std::chrono::minutes(1);  // logged at most once a minute
+    rollup_opts.retention.readings = config.retention.readings;  // hours/days/weeks: forever
+    rollup_opts.retention.minutes = config.retention.minutes;
     store::RollupWorker rollups(dsn, clock, rollup_opts);
     rollups.start();
 
@@ -114,6 +147,13 @@ int run_bridge(const config::AppConfig& config) {
         s.readings_rejected = w.rejected;
         s.store_failures = w.failures;
         s.store_queue_depth = w.queue_depth;
+        s.spool_bytes = w.spool_bytes;
+        s.spool_records = w.spool_records;
+        s.spooled_readings = w.spooled;
+        s.replayed_readings = w.replayed;
+        s.spool_dropped_readings = w.spool_dropped;
+        s.spool_corrupt_records = w.spool_corrupt;
+        s.spool_full = w.spool_full;
         s.database_ok = w.last_error.empty();
         s.rollup_lag_s = std::chrono::duration<double>(rollups.stats().lag).count();
     });
@@ -143,9 +183,10 @@ int run_bridge(const config::AppConfig& config) {
               std::chrono::seconds(3));
     if (!signalled) pthread_kill(signal_waiter.native_handle(), SIGTERM);
     signal_waiter.join();
-    if (auto st = writer.flush(std::chrono::seconds(10)); !st)
-        spdlog::warn("readings not flushed at exit: {}", st.error().describe());
-    writer.stop();
+    writer.stop();  // flushes while the database takes batches; otherwise the spool keeps them
+    if (const auto w = writer.stats(); w.abandoned > 0 || w.spool_records > 0)
+        spdlog::warn("readings not in the database at exit: abandoned={} spooled_batches={}",
+                     w.abandoned, w.spool_records);
     rollups.stop();  // unprocessed marks stay in rollup_dirty for the next start
     spdlog::info("intelergy stopped");
     return 0;
