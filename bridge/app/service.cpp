@@ -10,14 +10,6 @@ namespace intelergy::app {
 
 namespace {
 
-void notify(const std::string& state) {
-#ifdef INTELERGY_HAVE_SYSTEMD
-    sd_notify(0, state.c_str());
-#else
-    (void)state;
-#endif
-}
-
 // Half the watchdog period systemd asked for, or 0 when there is no watchdog.
 std::chrono::milliseconds watchdog_period() {
 #ifdef INTELERGY_HAVE_SYSTEMD
@@ -29,6 +21,14 @@ std::chrono::milliseconds watchdog_period() {
 }
 
 }  // namespace
+
+void notify(const std::string& state) {
+#ifdef INTELERGY_HAVE_SYSTEMD
+    sd_notify(0, state.c_str());
+#else
+    (void)state;
+#endif
+}
 
 ServiceMonitor::ServiceMonitor(const config::AppConfig& config, bridge::Bridge& bridge,
                                MqttClient& mqtt, std::function<void(bridge::ServiceStats&)> collect)
@@ -70,12 +70,16 @@ Status ServiceMonitor::start() {
 }
 
 void ServiceMonitor::tick() {
-    const bool connected = mqtt_.connected();
-    if (!ready_sent_ && connected) {
+    const auto s = snapshot();
+    // The schema was migrated before this monitor existed (run_bridge), so ready means: the
+    // broker accepted us and bridge/state "online" is out, and the writer has no database error.
+    // Same condition as /readyz, plus the announcement.
+    if (!ready_sent_ && s.bridge.announced && s.mqtt_connected && s.database_ok) {
         ready_sent_ = true;
-        notify("READY=1\nSTATUS=" + bridge::status_line(snapshot()));
-    } else if (++ticks_ % 10 == 0) {
-        notify("STATUS=" + bridge::status_line(snapshot()));
+        spdlog::info("ready: {}", bridge::status_line(s));
+        notify("READY=1\nSTATUS=" + bridge::status_line(s));
+    } else if (!ready_sent_ || ++ticks_ % 10 == 0) {
+        notify("STATUS=" + std::string(ready_sent_ ? "" : "starting: ") + bridge::status_line(s));
     }
 }
 

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "intelergy/bridge/bridge.hpp"
 #include "intelergy/bridge/health_server.hpp"
@@ -10,9 +11,14 @@
 
 namespace intelergy::app {
 
-// The service's face to its operator: systemd notifications (READY=1 once MQTT is connected,
-// STATUS= summary, WATCHDOG=1 fed by the core loop so a stuck loop gets restarted) and the
-// loopback HTTP endpoint (/metrics, /healthz, /readyz).
+// Sends one sd_notify(3) message (e.g. "STATUS=applying database migrations"); does nothing
+// without NOTIFY_SOCKET or in a build without libsystemd.
+void notify(const std::string& state);
+
+// The service's face to its operator: systemd notifications (READY=1 once the schema is migrated,
+// MQTT is connected with bridge/state online, and the database has not failed; STATUS= summary;
+// WATCHDOG=1 fed by the core loop so a stuck loop gets restarted) and the loopback HTTP endpoint
+// (/metrics, /healthz, /readyz).
 class ServiceMonitor {
 public:
     // `collect` fills the parts of ServiceStats the bridge cannot know (store, rollups).

@@ -45,12 +45,17 @@ int run_bridge(const config::AppConfig& config) {
     spdlog::info("intelergy starting: {}", config::summarize(config));
     log_security_warnings(config);
     {
+        // Waits on the migration lock if another process is migrating; READY=1 comes later.
+        notify("STATUS=starting: applying database migrations");
         store::PgStore store(config.postgres.dsn);
         const auto st = store.migrate();
         if (!st) {
             spdlog::error("cannot start: {}", st.error().describe());
+            notify("STATUS=cannot start: " + st.error().describe());
             return 1;
         }
+        spdlog::info("database schema at version {} ({} migration(s) applied now)",
+                     st->database_version, st->applied_now);
         if (auto p = store.ensure_partitions(SystemClock().now(), 3); !p)
             spdlog::warn("could not create readings partitions: {}", p.error().describe());
     }

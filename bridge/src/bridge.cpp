@@ -62,6 +62,7 @@ struct Bridge::Impl {
     DeviceProbe probe;
     HaDiscovery ha;
     bool devices_publish_scheduled{false};
+    std::atomic<bool> announced{false};  // see BridgeStats::announced
 
     BlockingQueue<MqttMessage> api_queue{API_QUEUE_CAPACITY};
     std::thread api_thread;
@@ -160,9 +161,11 @@ struct Bridge::Impl {
     }
 
     void on_connection(bool up) {
+        announced = false;
         if (!up) return;
         // Runs on the MQTT thread: publish is thread-safe; the will has said offline meanwhile.
         publish_state_online();
+        announced = true;
         api_queue.try_push(MqttMessage{"", "publish_info", 0, false});
         loop.post([this] {
             devices.on_mqtt_connected();
@@ -305,6 +308,7 @@ BridgeStats Bridge::stats() const {
     s.devices_offline = ds.offline;
     s.loop_queue_depth = d.loop.queue_depth();
     s.loop_task_errors = d.loop.task_errors();
+    s.announced = d.announced && d.mqtt.connected();
     return s;
 }
 

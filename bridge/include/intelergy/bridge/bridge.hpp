@@ -42,6 +42,8 @@ struct BridgeStats {
     std::size_t devices_offline{0};
     std::size_t loop_queue_depth{0};
     std::uint64_t loop_task_errors{0};
+    // MQTT is connected and bridge/state "online" has been published on this connection.
+    bool announced{false};
 };
 
 class Bridge {
