@@ -301,6 +301,10 @@ BridgeStats Bridge::stats() const {
     s.polls_failed = ds.polls_failed;
     for (std::size_t i = 0; i < s.poll_buckets.size(); ++i) s.poll_buckets[i] = ds.poll_buckets[i];
     s.poll_seconds_sum = static_cast<double>(ds.poll_micros_sum.load()) / 1e6;
+    s.polls_started = ds.polls_started;
+    for (std::size_t i = 0; i < s.poll_delay_buckets.size(); ++i)
+        s.poll_delay_buckets[i] = ds.poll_delay_buckets[i];
+    s.poll_delay_seconds_sum = static_cast<double>(ds.poll_delay_micros_sum.load()) / 1e6;
     s.mqtt_in = d.mqtt_in;
     s.mqtt_out = d.mqtt.out;
     s.devices_total = ds.total;

@@ -277,6 +277,7 @@ void DeviceManager::poll(const std::string& id) {
         return;
     }
     d->in_flight = true;
+    count_poll_start(*d);
     const auto epoch = d->epoch;
     http_.submit(device_request(*d, drivers::status_url(d->row.url, d->row.generation)),
                  [this, id, epoch](HttpResponse r) {
@@ -301,6 +302,17 @@ void DeviceManager::count_poll(const HttpResponse& r) {
     stats_.poll_micros_sum += static_cast<std::uint64_t>(r.elapsed.count());
     for (std::size_t i = 0; i < BridgeStats::POLL_BUCKETS_S.size(); ++i)
         if (seconds <= BridgeStats::POLL_BUCKETS_S[i]) stats_.poll_buckets[i]++;
+}
+
+void DeviceManager::count_poll_start(const ManagedDevice& d) {
+    // Start delay against the fixed-cadence schedule (next_due); a retry after a failure or a
+    // skipped interval is scheduled from next_due too, so it is measured the same way.
+    const auto late = std::chrono::duration_cast<std::chrono::microseconds>(clock_.steady() - d.next_due);
+    const auto us = std::max<std::int64_t>(0, late.count());
+    stats_.polls_started++;
+    stats_.poll_delay_micros_sum += static_cast<std::uint64_t>(us);
+    for (std::size_t i = 0; i < BridgeStats::POLL_DELAY_BUCKETS_S.size(); ++i)
+        if (static_cast<double>(us) / 1e6 <= BridgeStats::POLL_DELAY_BUCKETS_S[i]) stats_.poll_delay_buckets[i]++;
 }
 
 void DeviceManager::recount() {

@@ -38,6 +38,9 @@ struct DeviceStats {
     std::atomic<std::uint64_t> polls_failed{0};
     std::array<std::atomic<std::uint64_t>, BridgeStats::POLL_BUCKETS_S.size()> poll_buckets{};
     std::atomic<std::uint64_t> poll_micros_sum{0};
+    std::atomic<std::uint64_t> polls_started{0};
+    std::array<std::atomic<std::uint64_t>, BridgeStats::POLL_DELAY_BUCKETS_S.size()> poll_delay_buckets{};
+    std::atomic<std::uint64_t> poll_delay_micros_sum{0};
     std::atomic<std::size_t> total{0};
     std::atomic<std::size_t> online{0};
     std::atomic<std::size_t> offline{0};
@@ -127,6 +130,7 @@ private:
     HttpRequest device_request(const ManagedDevice& d, std::string url) const;
     void expire_rpcs();
     void count_poll(const HttpResponse& response);
+    void count_poll_start(const ManagedDevice& d);
     void recount();
 
     const config::AppConfig& cfg_;

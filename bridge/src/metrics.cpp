@@ -35,6 +35,14 @@ std::string prometheus_text(const ServiceStats& s) {
         << '\n';
     out << "intelergy_poll_duration_seconds_sum " << b.poll_seconds_sum << '\n';
     out << "intelergy_poll_duration_seconds_count " << b.polls_ok + b.polls_failed << '\n';
+    metric(out, "intelergy_poll_start_delay_seconds", "histogram",
+           "How late HTTP polls started against their schedule.");
+    for (std::size_t i = 0; i < b.poll_delay_buckets.size(); ++i)
+        out << "intelergy_poll_start_delay_seconds_bucket{le=\"" << BridgeStats::POLL_DELAY_BUCKETS_S[i]
+            << "\"} " << b.poll_delay_buckets[i] << '\n';
+    out << "intelergy_poll_start_delay_seconds_bucket{le=\"+Inf\"} " << b.polls_started << '\n';
+    out << "intelergy_poll_start_delay_seconds_sum " << b.poll_delay_seconds_sum << '\n';
+    out << "intelergy_poll_start_delay_seconds_count " << b.polls_started << '\n';
     metric(out, "intelergy_mqtt_messages_total", "counter", "MQTT messages by direction.");
     out << "intelergy_mqtt_messages_total{direction=\"in\"} " << b.mqtt_in << '\n';
     out << "intelergy_mqtt_messages_total{direction=\"out\"} " << b.mqtt_out << '\n';

@@ -35,6 +35,12 @@ struct BridgeStats {
     std::uint64_t polls_failed{0};
     std::array<std::uint64_t, POLL_BUCKETS_S.size()> poll_buckets{};  // cumulative counts
     double poll_seconds_sum{0};
+    // How late each poll started against its schedule (fixed cadence), cumulative like above.
+    static constexpr std::array<double, 8> POLL_DELAY_BUCKETS_S{0.001, 0.01, 0.05, 0.1,
+                                                                0.25,  0.5,  1.0,  5.0};
+    std::uint64_t polls_started{0};
+    std::array<std::uint64_t, POLL_DELAY_BUCKETS_S.size()> poll_delay_buckets{};
+    double poll_delay_seconds_sum{0};
     std::uint64_t mqtt_in{0};
     std::uint64_t mqtt_out{0};
     std::size_t devices_total{0};
