@@ -194,6 +194,11 @@ struct ReadingWriter::Impl {
 
     bool retry_due() const { return db_up || clock.steady() >= next_retry; }
 
+    // Spooled batches or held-back books to write, and the database is due for an attempt.
+    bool backlog_due() const {
+        return (!spool->empty() || !pending_books.empty()) && retry_due();
+    }
+
     void db_failed(const Error& e, std::size_t rows) {
         const bool was_up = db_up;
         db_up = false;
@@ -229,8 +234,8 @@ struct ReadingWriter::Impl {
             {
                 std::unique_lock lock(mu);
                 // Bounded waits: at most until the next retry is due.
-                while (queue.empty() && !quit && !(!spool->empty() && retry_due())) {
-                    if (spool->empty()) not_empty.wait(lock);
+                while (queue.empty() && !quit && !backlog_due()) {
+                    if (spool->empty() && pending_books.empty()) not_empty.wait(lock);
                     else not_empty.wait_for(lock, next_retry - clock.steady());
                 }
                 quitting = quit;
@@ -239,7 +244,7 @@ struct ReadingWriter::Impl {
                     // due (as without a spool).
                     const auto deadline = clock.steady() + opt.flush_interval;
                     while (queue.size() < opt.batch_size && !quit && flush_waiters == 0 &&
-                           !(!spool->empty() && retry_due())) {
+                           !backlog_due()) {
                         const auto left = deadline - clock.steady();
                         if (left <= SteadyTime::duration::zero()) break;
                         not_empty.wait_for(lock, left);
@@ -364,8 +369,13 @@ struct ReadingWriter::Impl {
     }
 
     // Writes the oldest spooled record when the database is due; pops it once committed.
+    // With nothing spooled, writes the books held back while the spool was full.
     void replay_one() {
-        if (spool->empty() || !retry_due()) return;
+        if (spool->empty()) {
+            write_pending_books();
+            return;
+        }
+        if (!retry_due()) return;
         auto rec = spool->front();
         if (!rec) {
             log->error("store spool unreadable err={}", rec.error().describe());

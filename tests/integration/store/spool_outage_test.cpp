@@ -48,7 +48,7 @@ bool eventually(Pred pred, std::chrono::milliseconds limit) {
     const auto deadline = clock.steady() + limit;
     while (!pred()) {
         if (clock.steady() > deadline) return false;
-        std::this_thread::yield();
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polls stats, bounded above
     }
     return true;
 }

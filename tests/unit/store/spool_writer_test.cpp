@@ -45,6 +45,7 @@ private:
 struct Db {
     std::mutex mu;
     std::atomic<bool> up{true};
+    std::atomic<int> fail_books_only{0};  // fail this many batches that carry books only
     std::map<std::tuple<std::string, int, std::int64_t>, double> readings;  // → energy_wh
     std::vector<std::int64_t> commit_order;  // ts of every inserted reading, in commit order
     std::map<std::pair<std::string, int>, EnergyBookRow> books;
@@ -56,6 +57,10 @@ public:
     explicit DbSink(Db& db) : db_(db) {}
     Result<BatchOutcome> write(const WriteBatch& batch) override {
         if (!db_.up) return make_error(ErrorCode::Unreachable, "database unreachable: test");
+        if (batch.readings.empty() && !batch.books.empty() && db_.fail_books_only > 0) {
+            --db_.fail_books_only;
+            return make_error(ErrorCode::Unreachable, "database unreachable: test (books)");
+        }
         std::lock_guard lock(db_.mu);
         ++db_.writes;
         BatchOutcome out;
@@ -103,7 +108,7 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
     const auto deadline = clock.steady() + limit;
     while (!pred()) {
         if (clock.steady() > deadline) return false;
-        std::this_thread::yield();
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polls stats, bounded above
     }
     return true;
 }
@@ -224,6 +229,27 @@ TEST(SpoolingWriter, AFullSpoolDropsReadingsLoudlyButKeepsTheNewestBooks) {
     ASSERT_EQ(events.size(), 2U);
     EXPECT_FALSE(events[1].first);
     EXPECT_EQ(events[1].second, st.spool_dropped);
+}
+
+TEST(SpoolingWriter, HeldBackBooksAreRetriedWithoutNewReadings) {
+    TempDir tmp;
+    Db db;
+    db.up = false;
+    SystemClock clock;
+    ReadingWriter w(std::make_unique<DbSink>(db), open_spool(tmp.path(), 2048), clock,
+                    fast_options());
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(w.submit(reading("a", i), book("a", i)));
+    ASSERT_TRUE(eventually([&] {
+        const auto s = w.stats();
+        return s.spooled + s.spool_dropped == 200;
+    }));
+    ASSERT_GT(w.stats().spool_dropped, 0U);
+    db.fail_books_only = 2;  // the first attempts to write the held-back books fail
+    db.up = true;
+    ASSERT_TRUE(w.flush(10s));  // no reading arrives to carry them: the writer retries alone
+    EXPECT_EQ(db.fail_books_only, 0);
+    std::lock_guard lock(db.mu);
+    EXPECT_EQ(db.books.at({"a", 0}).lifetime_wh, 1199.0);
 }
 
 TEST(SpoolingWriter, StopsPromptlyDuringAnOutageAndTheNextRunReplaysTheSpool) {
