@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -33,6 +34,28 @@ int migrate_database(const config::AppConfig& config) {
                  st->database_version, st->applied_now);
     return 0;
 }
+
+namespace {
+
+// Spools that other databases left in spool_dir are not replayed here: say so once at start.
+void warn_foreign_spools(const std::filesystem::path& root, const std::filesystem::path& mine) {
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(root, ec), end; !ec && it != end;
+         it.increment(ec)) {
+        if (it->path() == mine || it->path().filename().string().rfind("db-", 0) != 0) continue;
+        std::size_t segments = 0;
+        std::error_code ec2;
+        for (std::filesystem::directory_iterator f(it->path(), ec2), fend; !ec2 && f != fend;
+             f.increment(ec2))
+            segments += f->path().extension() == ".seg" ? 1U : 0U;
+        if (segments > 0)
+            spdlog::warn("spool of another database left in {} ({} segment files): not replayed "
+                         "into this one; move its .seg files into {} if they belong here",
+                         it->path().string(), segments, mine.string());
+    }
+}
+
+}  // namespace
 
 int run_bridge(const config::AppConfig& config) {
     // Signals are taken synchronously by this thread; block them before any thread starts.
@@ -89,15 +112,23 @@ int run_bridge(const config::AppConfig& config) {
     };
     std::unique_ptr<store::Spool> spool;
     {
-        store::SpoolOptions spool_opts;
-        spool_opts.max_bytes = config.store.spool_max_bytes;
-        auto opened = store::Spool::open(config.store.spool_dir, spool_opts);
-        if (opened)
+        // One spool per database name, so batches are never replayed into another database.
+        auto db_name = store::pg_database_name(dsn);
+        auto opened = [&]() -> Result<std::unique_ptr<store::Spool>> {
+            if (!db_name) return db_name.error();
+            store::SpoolOptions spool_opts;
+            spool_opts.max_bytes = config.store.spool_max_bytes;
+            return store::Spool::open(
+                config.store.spool_dir / store::spool_subdir_for(*db_name), spool_opts);
+        }();
+        if (opened) {
             spool = std::move(*opened);
-        else
+            warn_foreign_spools(config.store.spool_dir, spool->dir());
+        } else {
             spdlog::error("running without the outage spool: {}; readings wait in memory while "
                           "PostgreSQL is down",
                           opened.error().describe());
+        }
     }
     const bool spooled_before = spool && !spool->empty();
     store::ReadingWriter writer(store::make_pg_batch_sink(dsn), std::move(spool), clock,

@@ -377,4 +377,31 @@ std::unique_ptr<BatchSink> make_pg_batch_sink(std::string dsn) {
     return std::make_unique<PgBatchSink>(std::move(dsn));
 }
 
+Result<std::string> pg_database_name(const std::string& dsn) {
+    bool broken = false;
+    return pg::guarded("spool/database", broken, [&]() -> Result<std::string> {
+        pqxx::connection c(dsn);
+        pqxx::nontransaction tx(c);
+        return tx.exec1("SELECT current_database()")[0].as<std::string>();
+    });
+}
+
+std::string spool_subdir_for(const std::string& name) {
+    bool plain = !name.empty() && name.front() != '.';
+    for (const char ch : name) {
+        const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                        (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.';
+        plain = plain && ok;
+    }
+    if (plain) return "db-" + name;
+    static constexpr char HEX[] = "0123456789abcdef";
+    std::string out = "db-x";
+    for (const char ch : name) {
+        const auto b = static_cast<unsigned char>(ch);
+        out += HEX[b >> 4];
+        out += HEX[b & 0xFU];
+    }
+    return out;
+}
+
 }  // namespace intelergy::store

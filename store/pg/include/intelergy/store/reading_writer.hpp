@@ -107,4 +107,12 @@ private:
 // The PostgreSQL BatchSink ReadingWriter uses (one connection, not thread-safe).
 std::unique_ptr<BatchSink> make_pg_batch_sink(std::string dsn);
 
+// current_database() of `dsn` (one short connection). The outage spool is kept per database
+// name, so a spool is never replayed into another database. Unreachable when it is down.
+Result<std::string> pg_database_name(const std::string& dsn);
+
+// A directory name for a database name: the name itself when it is made of letters, digits,
+// '_', '-' and '.', not starting with '.', else "x" + its bytes in hex. Prefixed with "db-".
+std::string spool_subdir_for(const std::string& database_name);
+
 }  // namespace intelergy::store
