@@ -114,8 +114,27 @@ struct PgStore::Impl {
         }
     }
 
+    // libpq quotes pieces of a malformed connection string in its parse errors (e.g.
+    // `missing "=" after "secret" in connection info string` when an unquoted password holds a
+    // space), so those quoted pieces are hidden: the DSN may carry a password.
     static std::string first_line(const std::string& s) {
-        return s.substr(0, s.find('\n'));
+        std::string line = s.substr(0, s.find('\n'));
+        const bool conninfo_error = line.find("connection info string") != std::string::npos ||
+                                    line.find("URI") != std::string::npos ||
+                                    line.find("connection option") != std::string::npos ||
+                                    line.find("percent-encoded") != std::string::npos;
+        if (!conninfo_error) return line;
+        std::string out;
+        bool quoted = false;
+        for (char c : line) {
+            if (c == '"') {
+                out += quoted ? "\"" : "\"(hidden)";
+                quoted = !quoted;
+            } else if (!quoted) {
+                out += c;
+            }
+        }
+        return out;
     }
 };
 
