@@ -4,8 +4,16 @@
 // dropped afterwards.
 //
 //   store_bench [ADMIN_DSN] [--rows N] [--devices D] [--batch B] [--no-year]
+//   store_bench [ADMIN_DSN] --year-query [--devices D] [--runs R]
 //   (ADMIN_DSN defaults to $INTELERGY_TEST_PG_DSN; psql must be on PATH)
+//
+// --year-query measures only the query of a year of daily totals for a home of D devices
+// (default 50) through PgEnergyHistory::query_energy, the code behind energy/query and
+// `intelergy report`: R runs (default 9) of the home's query, and of what `intelergy report
+// HOME --by room` asks for (the home and each of its rooms); prints min/median/max.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -16,6 +24,7 @@
 #include <vector>
 
 #include "intelergy/core/time_format.hpp"
+#include "intelergy/store/pg_energy_history.hpp"
 #include "intelergy/store/pg_store.hpp"
 #include "intelergy/store/reading_writer.hpp"
 #include "intelergy/store/rollup_worker.hpp"
@@ -110,6 +119,126 @@ double seconds_since(Steady::time_point t0) {
     return std::chrono::duration<double>(Steady::now() - t0).count();
 }
 
+struct Spread {
+    double min, median, max;
+};
+
+Spread spread(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return {v.front(), v[v.size() / 2], v.back()};
+}
+
+// A year of daily totals for a home of `devices` plugs in 5 rooms (Europe/Berlin, 2026).
+// The hour rows of every plug for the whole year are generated in SQL (a different energy
+// each hour); the days, ISO weeks and months above them are built by the rollup SQL
+// (intelergy_rollup_tier), as the rollup worker does. Readings and minutes are not generated:
+// the query reads only the day tier.
+int year_query(const std::string& admin, int devices, int runs) {
+    BenchDb db(admin, "intelergy_bench_year_query");
+    const int rooms = 5;
+    {
+        store::PgStore s(db.dsn());
+        (void)s.add_user("bench");
+        (void)s.add_profile({"bench", "home", "Europe/Berlin", std::nullopt, "", 0});
+        for (int r = 0; r < rooms; ++r) (void)s.add_room({"bench", "home", "room" + std::to_string(r), 0});
+        for (int i = 0; i < devices; ++i) {
+            store::DeviceRow d;
+            d.id = "shelly-yq" + std::to_string(i);
+            d.user = "bench";
+            d.profile = "home";
+            d.room = "room" + std::to_string(i % rooms);
+            d.name = "plug" + std::to_string(i);
+            d.mac = "yq" + std::to_string(i);
+            d.model = "bench";
+            if (auto a = s.add_device(d); !a) {
+                std::cerr << "add_device: " << a.error().describe() << "\n";
+                return 1;
+            }
+        }
+    }
+    const char* y0 = "2025-12-31T23:00:00Z";  // 2026-01-01 00:00 Europe/Berlin
+    const char* y1 = "2026-12-31T23:00:00Z";  // 2027-01-01 00:00
+    double truth_wh = 0;
+    {
+        pqxx::connection c(db.dsn());
+        pqxx::work tx(c);
+        const auto t0 = Steady::now();
+        tx.exec0(std::string(
+            "INSERT INTO energy_hour SELECT d.id, 0, h, h + interval '1 hour', e, e, 3600, 3600, "
+            "0, e * 3600, 3600, e / 2, e * 2, 360, h, h + interval '3590 seconds', 0 FROM devices d "
+            "CROSS JOIN generate_series('") + y0 + "'::timestamptz, '" + y1 +
+            "'::timestamptz - interval '1 hour', interval '1 hour') h CROSS JOIN LATERAL (SELECT "
+            "(5 + (hashtext(d.id || h::text) & 1023) / 4.0)::float8 AS e) x");
+        tx.exec(std::string("SELECT intelergy_rollup_tier('energy_hour', 'energy_day', 'day', id, "
+                             "0::smallint, '") + y0 + "', '" + y1 + "', 'Europe/Berlin') FROM devices");
+        for (const char* tier : {"week", "month"})
+            tx.exec(std::string("SELECT intelergy_rollup_tier('energy_day', 'energy_") + tier +
+                     "', '" + tier + "', id, 0::smallint, '2025-12-28T23:00:00Z', "
+                     "'2027-01-04T23:00:00Z', 'Europe/Berlin') FROM devices");
+        truth_wh = tx.exec1("SELECT sum(energy_wh::numeric)::float8 FROM energy_hour")[0].as<double>();
+        const auto n = tx.exec1("SELECT (SELECT count(*) FROM energy_hour), (SELECT count(*) FROM "
+                                "energy_day)");
+        tx.commit();
+        std::printf("year_query_data devices=%d rooms=%d hour_rows=%ld day_rows=%ld seconds=%.1f\n",
+                    devices, rooms, n[0].as<long>(), n[1].as<long>(), seconds_since(t0));
+        pqxx::nontransaction a(c);
+        a.exec0("ANALYZE");
+    }
+    const auto from = *parse_iso8601(y0);
+    const auto to = *parse_iso8601(y1);
+    store::PgEnergyHistory history(db.dsn());  // one connection, as the API worker has
+    std::vector<double> home_ms, report_ms, week_ms, month_ms;
+    for (int run = 0; run < runs; ++run) {
+        auto t0 = Steady::now();
+        auto days = history.query_energy("bench/home", store::Resolution::Day, from, to);
+        home_ms.push_back(seconds_since(t0) * 1000);
+        if (!days) {
+            std::cerr << "query: " << days.error().describe() << "\n";
+            return 1;
+        }
+        double total = 0;
+        for (const auto& b : *days) total += b.energy_wh.value_or(0);
+        if (days->size() != 365 || std::abs(total - truth_wh) > 0.01 ||
+            days->front().members != devices) {
+            std::fprintf(stderr, "wrong answer: %zu days, %.3f Wh (truth %.3f), %d members\n",
+                         days->size(), total, truth_wh, days->front().members);
+            return 1;
+        }
+        // `intelergy report bench/home --by room --from 2026-01-01 --to 2026-12-31`: the home and
+        // each room, at day resolution.
+        t0 = Steady::now();
+        for (int r = -1; r < rooms; ++r) {
+            const auto scope = r < 0 ? std::string("bench/home") : "bench/home/room" + std::to_string(r);
+            if (auto q = history.query_energy(scope, store::Resolution::Day, from, to); !q || q->size() != 365) {
+                std::cerr << "report query failed for " << scope << "\n";
+                return 1;
+            }
+        }
+        report_ms.push_back(seconds_since(t0) * 1000);
+        // The same year as ISO weeks and as months.
+        for (auto [res, out, n] : {std::tuple{store::Resolution::Week, &week_ms, std::size_t{52}},
+                                   std::tuple{store::Resolution::Month, &month_ms, std::size_t{12}}}) {
+            t0 = Steady::now();
+            auto q = history.query_energy("bench/home", res, from, to);
+            out->push_back(seconds_since(t0) * 1000);
+            if (!q || q->size() < n) {
+                std::cerr << "week/month query failed\n";
+                return 1;
+            }
+        }
+    }
+    const auto h = spread(home_ms), r = spread(report_ms), w = spread(week_ms), m = spread(month_ms);
+    std::printf("year_query  devices=%d days=365 runs=%d home_ms min=%.1f median=%.1f max=%.1f\n",
+                devices, runs, h.min, h.median, h.max);
+    std::printf("year_report devices=%d rooms=%d queries=%d runs=%d ms min=%.1f median=%.1f max=%.1f\n",
+                devices, rooms, rooms + 1, runs, r.min, r.median, r.max);
+    std::printf("year_weeks  devices=%d runs=%d home_ms min=%.1f median=%.1f max=%.1f\n", devices,
+                runs, w.min, w.median, w.max);
+    std::printf("year_months devices=%d runs=%d home_ms min=%.1f median=%.1f max=%.1f\n", devices,
+                runs, m.min, m.median, m.max);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -119,19 +248,25 @@ int main(int argc, char** argv) {
     int devices = 50;
     std::size_t batch = 5'000;
     bool year = true;
+    bool year_query_only = false;
+    int runs = 9;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--rows" && i + 1 < argc) rows = std::stoul(argv[++i]);
         else if (a == "--devices" && i + 1 < argc) devices = std::stoi(argv[++i]);
         else if (a == "--batch" && i + 1 < argc) batch = std::stoul(argv[++i]);
         else if (a == "--no-year") year = false;
+        else if (a == "--year-query") year_query_only = true;
+        else if (a == "--runs" && i + 1 < argc) runs = std::max(1, std::stoi(argv[++i]));
         else admin = a;
     }
     if (admin.empty()) {
-        std::cerr << "usage: store_bench ADMIN_DSN [--rows N] [--devices D] [--batch B] [--no-year]\n";
+        std::cerr << "usage: store_bench ADMIN_DSN [--rows N] [--devices D] [--batch B] [--no-year]\n"
+                     "       store_bench ADMIN_DSN --year-query [--devices D] [--runs R]\n";
         return 2;
     }
     try {
+        if (year_query_only) return year_query(admin, devices, runs);
         const SystemClock clock;
         const auto start = *parse_iso8601("2026-01-05T00:00:00Z");
 

@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -177,6 +179,109 @@ TEST_F(EnergyCliTest, ImportRollsUpAndWeeklyTotalsMatch) {
     }
     // Importing the same file again stores nothing twice.
     // (duplicates are reported, the totals stay)
+}
+
+// Issue 5 "Done when": an importer run of a year of minute data for one plug finishes and its
+// weekly totals match. Whole ISO weeks of minutes in Europe/Berlin ending Sunday 2026-11-22
+// local, with a power that changes every minute, so every day and week has its own exactly
+// known energy (the counter is the running sum of P/60). By default 5 weeks (50k rows, the
+// autumn 25-hour day inside); INTELERGY_TEST_IMPORT_WEEKS=52 runs the whole year, 2025-11-24 ..
+// 2026-11-22 with both DST changes (524,161 rows; bench/RESULTS.md has its time).
+TEST_F(EnergyCliTest, ImportOfWeeksOfMinutesGivesExactDaysAndWeeks) {
+    long weeks_n = 5;
+    if (const char* w = std::getenv("INTELERGY_TEST_IMPORT_WEEKS")) weeks_n = std::strtol(w, nullptr, 10);
+    ASSERT_TRUE(weeks_n >= 1 && weeks_n <= 52) << "INTELERGY_TEST_IMPORT_WEEKS must be 1..52";
+    const auto weeks_count = static_cast<std::size_t>(weeks_n);
+    const auto d = device("y", "alice", "home", "living");
+    const auto spring = at("2026-03-29T01:00Z"), autumn = at("2026-10-25T01:00Z");
+    const auto to = at("2026-11-22T23:00Z");  // Monday 2026-11-23 00:00 local (last sample)
+    auto from = to - std::chrono::days(7 * weeks_n);  // a local Monday 00:00 ...
+    if (from >= spring && from < autumn) from -= std::chrono::hours(1);  // ... in summer time
+    auto local_day = [&](SysTime t) {  // days since the epoch, local to Europe/Berlin
+        const auto off = (t >= spring && t < autumn) ? std::chrono::hours(2) : std::chrono::hours(1);
+        return std::chrono::floor<std::chrono::days>(t + off).time_since_epoch().count();
+    };
+    auto date_of = [](long day) {
+        const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+        return std::string(buf);
+    };
+    const auto first_day = local_day(from);
+    const std::size_t days_count = 7 * weeks_count;
+    std::vector<double> day_wh(days_count, 0.0);
+    const std::string csv = "/tmp/" + base_ + "-weeks.csv";
+    std::size_t rows = 0;
+    {
+        std::ofstream f(csv);
+        f << "timestamp,power_w,energy_wh\n";
+        double counter = 1000.0;
+        double written = counter;  // the counter as written (6 decimals): the truth uses it
+        for (auto t = from; t <= to; t += std::chrono::minutes(1), ++rows) {
+            const auto i = static_cast<long>(rows);
+            const double watts = 20.0 + 7.0 * static_cast<double>(i % 13) +
+                                 90.0 * static_cast<double>((i / 60) % 24 >= 18);
+            char buf[96];
+            std::snprintf(buf, sizeof buf, "%lld,%.1f,%.6f\n",
+                          static_cast<long long>(
+                              std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch())
+                                  .count()),
+                          watts, counter);
+            f << buf;
+            const double now_written = std::strtod(std::strrchr(buf, ',') + 1, nullptr);
+            if (rows > 0)
+                day_wh[static_cast<std::size_t>(local_day(t - std::chrono::minutes(1)) - first_day)] +=
+                    now_written - written;
+            written = now_written;
+            counter += watts / 60.0;
+        }
+    }
+    // The 25-hour day adds an hour of minutes; with the whole year, the 23-hour day takes it back.
+    const int short_expected = weeks_count > 34 ? 1 : 0;  // 2026-03-29
+    ASSERT_EQ(rows, days_count * 1440U + 1U + (short_expected ? 0U : 60U));
+    const auto t0 = SystemClock().steady();
+    auto r = intelergy({"import", "--csv", csv, "--device", "alice/home/living/y"});
+    const double seconds = std::chrono::duration<double>(SystemClock().steady() - t0).count();
+    std::remove(csv.c_str());
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("imported " + std::to_string(rows) + " reading(s)"), std::string::npos)
+        << r.out;
+    std::printf("import: %zu weeks, %zu readings imported and rolled up in %.1f s\n", weeks_count,
+                rows, seconds);
+    RecordProperty("import_seconds", std::to_string(seconds));
+
+    const auto from_date = date_of(first_day);
+    const auto days = query({{"device", d}, {"resolution", "day"}, {"from", from_date},
+                             {"to", "2026-11-23"}});
+    ASSERT_EQ(days["buckets"].size(), days_count);
+    int short_days = 0, long_days = 0;
+    for (std::size_t i = 0; i < days_count; ++i) {
+        const auto& b = days["buckets"][i];
+        EXPECT_EQ(b["label"], date_of(first_day + static_cast<long>(i)));
+        EXPECT_NEAR(b["energy_wh"].get<double>(), day_wh[i], 0.01) << b["label"];
+        EXPECT_NEAR(b["coverage"].get<double>(), 1.0, 1e-9) << b["label"];
+        const auto hours = (at(b["end"].get<std::string>().c_str()) -
+                            at(b["start"].get<std::string>().c_str())) / std::chrono::hours(1);
+        short_days += hours == 23;
+        long_days += hours == 25;
+    }
+    EXPECT_EQ(long_days, 1);                         // 2026-10-25
+    EXPECT_EQ(short_days, short_expected);
+    const auto weeks = query({{"device", d}, {"resolution", "week"}, {"from", from_date},
+                              {"to", "2026-11-23"}});
+    ASSERT_EQ(weeks["buckets"].size(), weeks_count);
+    double all_wh = 0;
+    for (std::size_t w = 0; w < weeks_count; ++w) {
+        double truth = 0;
+        for (std::size_t k = 0; k < 7; ++k) truth += day_wh[w * 7 + k];
+        all_wh += truth;
+        const auto& b = weeks["buckets"][w];
+        EXPECT_NEAR(b["energy_wh"].get<double>(), truth, 0.01) << b["label"];
+        EXPECT_NEAR(b["coverage"].get<double>(), 1.0, 1e-9) << b["label"];
+    }
+    EXPECT_EQ(weeks["buckets"][weeks_count - 1]["label"], "2026-W47");
+    EXPECT_NEAR(weeks["total_wh"].get<double>(), all_wh, 0.01);
 }
 
 TEST_F(EnergyCliTest, ABadRowImportsNothingAndNamesTheLine) {
