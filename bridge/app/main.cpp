@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
     const auto config = load(config_path);
     if (!config) return 2;
     if (check->parsed()) {
+        // Valid, but say so when a secret is readable by others (the same lines `run` logs).
+        for (const auto& w : intelergy::config::secret_permission_warnings(*config))
+            std::cerr << "warning: " << w << "\n";
         std::cout << config_path << ": OK\n";
         return 0;
     }
