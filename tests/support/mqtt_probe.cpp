@@ -14,9 +14,18 @@ MqttProbe::MqttProbe(const std::string& mqtt_url, const std::string& client_id)
             MqttMessage{m->get_topic(), m->get_payload_str(), m->get_qos(), m->is_retained()});
         cv_.notify_all();
     });
+    // Survives a broker restart (the fault suite): reconnect and subscribe again.
+    client_->set_connected_handler([this](const std::string&) {
+        std::lock_guard lock(mutex_);
+        if (!resubscribe_) return;  // the first connect: subscribe() does it
+        for (const auto& [filter, qos] : subscriptions_) client_->subscribe(filter, qos);
+    });
     mqtt::connect_options opts;
     opts.set_clean_session(true);
+    opts.set_automatic_reconnect(std::chrono::milliseconds(200), std::chrono::seconds(2));
     client_->connect(opts)->wait();
+    std::lock_guard lock(mutex_);
+    resubscribe_ = true;
 }
 
 MqttProbe::~MqttProbe() {
@@ -28,6 +37,10 @@ MqttProbe::~MqttProbe() {
 }
 
 void MqttProbe::subscribe(const std::string& filter, int qos) {
+    {
+        std::lock_guard lock(mutex_);
+        subscriptions_.emplace_back(filter, qos);
+    }
     client_->subscribe(filter, qos)->wait();
 }
 

@@ -41,6 +41,8 @@ public:
     [[nodiscard]] std::vector<MqttMessage> messages() const;
 
 private:
+    std::vector<std::pair<std::string, int>> subscriptions_;  // guarded by mutex_
+    bool resubscribe_{false};
     std::unique_ptr<mqtt::async_client> client_;
     mutable std::mutex mutex_;
     std::condition_variable cv_;
