@@ -1,6 +1,8 @@
 #include "mqtt_rpc.hpp"
 
-#include <future>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 
 #include "intelergy/drivers/shelly_rpc.hpp"
 
@@ -70,20 +72,42 @@ Result<std::string> MqttRpc::call_sync(const std::string& prefix, std::string_vi
                                        std::chrono::steady_clock::time_point now) {
     // A plug that has just come online may not have subscribed to its RPC topic yet, and the
     // broker drops requests nobody is subscribed to: ask up to three times within the timeout.
+    // Every attempt stays open until the overall deadline, so a reply that is merely late (a
+    // busy broker or client) still counts instead of being thrown away with its attempt.
+    struct Outcome {
+        std::mutex mutex;
+        std::condition_variable changed;
+        std::optional<Result<std::string>> answer;  // a result, or a non-timeout error
+        std::optional<Result<std::string>> last_timeout;
+    };
     constexpr int ATTEMPTS = 3;
     const auto slice = timeout / ATTEMPTS;
-    Result<std::string> last = make_error(ErrorCode::Timeout, "no reply");
+    const auto deadline = now + timeout;
+    auto outcome = std::make_shared<Outcome>();
     for (int attempt = 0; attempt < ATTEMPTS; ++attempt) {
-        auto promise = std::make_shared<std::promise<Result<std::string>>>();
-        auto future = promise->get_future();
-        const auto deadline = now + slice * (attempt + 1);
-        call(prefix, method, params_json, deadline,
-             [promise](Result<std::string> r) { promise->set_value(std::move(r)); });
-        if (future.wait_for(slice) != std::future_status::ready) expire(deadline);
-        last = future.get();
-        if (last || last.error().code != ErrorCode::Timeout) return last;
+        call(prefix, method, params_json, deadline, [outcome](Result<std::string> r) {
+            std::lock_guard lock(outcome->mutex);
+            if (outcome->answer) return;
+            if (r || r.error().code != ErrorCode::Timeout) {
+                outcome->answer = std::move(r);
+            } else {
+                outcome->last_timeout = std::move(r);
+            }
+            outcome->changed.notify_all();
+        });
+        std::unique_lock lock(outcome->mutex);
+        if (outcome->changed.wait_for(lock, slice, [&] { return outcome->answer.has_value(); }))
+            break;
     }
-    return last;
+    {
+        std::lock_guard lock(outcome->mutex);
+        if (outcome->answer) return std::move(*outcome->answer);  // open attempts expire later
+    }
+    expire(deadline);  // the whole timeout has passed: fail what is still open
+    std::lock_guard lock(outcome->mutex);
+    if (outcome->answer) return std::move(*outcome->answer);
+    if (outcome->last_timeout) return std::move(*outcome->last_timeout);
+    return make_error(ErrorCode::Timeout, "no reply");
 }
 
 }  // namespace intelergy::bridge
