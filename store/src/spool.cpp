@@ -333,6 +333,15 @@ Spool::Spool(fs::path dir, SpoolOptions options, int lock_fd)
 Spool::~Spool() {
     if (write_fd_ >= 0) ::close(write_fd_);
     if (read_fd_ >= 0) ::close(read_fd_);
+    if (segments_.empty()) {
+        // Nothing to replay: leave no directory behind (one per database name accumulates
+        // otherwise). Unlinked while still locked; rmdir fails harmlessly if anything else is
+        // in the directory, or if another process has just created a LOCK of its own.
+        ::unlink((dir_ / "LOCK").c_str());
+        if (lock_fd_ >= 0) ::close(lock_fd_);
+        lock_fd_ = -1;
+        ::rmdir(dir_.c_str());
+    }
     if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 

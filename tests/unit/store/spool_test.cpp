@@ -203,6 +203,8 @@ TEST(Spool, AppendsAndReplaysOldestFirstThenDeletesItsFiles) {
     // Appending after a full drain starts a fresh segment.
     ASSERT_TRUE(spool->append(batch_of(100, 1)));
     EXPECT_EQ(drain(*spool), std::vector<double>{200.0});
+    spool.reset();  // empty: no directory is left behind
+    EXPECT_FALSE(fs::exists(tmp.path() / "spool"));
 }
 
 TEST(Spool, InterleavedAppendAndReplayKeepOrderAcrossSegments) {
@@ -393,6 +395,7 @@ TEST(Spool, RefusesASecondUserAndAPathThatIsNotADirectory) {
     EXPECT_NE(second.error().message.find("in use"), std::string::npos) << second.error().message;
     first.reset();
     EXPECT_TRUE(Spool::open(tmp.path()));  // the lock goes with the process's handle
+    fs::create_directories(tmp.path());
     {
         std::ofstream out(tmp.path() / "file");
         out << "x";

@@ -66,6 +66,8 @@ public:
     // path that is not a writable directory or is locked, Internal for other I/O failures.
     static Result<std::unique_ptr<Spool>> open(const std::filesystem::path& dir,
                                                SpoolOptions options = {});
+    // Closes the files; an empty spool also removes its LOCK and, if nothing else is in it,
+    // its directory.
     ~Spool();
     Spool(const Spool&) = delete;
     Spool& operator=(const Spool&) = delete;
