@@ -55,12 +55,22 @@ struct Options {
     long pid{0};
     std::string pid_file;  // read at each step: the bridge may start after this program
     double baseline_timeout{60};
+    double rollup_timeout{30};  // after the last step only
 };
 
 std::string plug_name(const Options& o, int i) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%05d", i);
     return o.prefix + buf;
+}
+
+// Device time as real plugs send it in NotifyStatus: Unix seconds with two decimals. The bridge
+// stores readings under it, so two frames of one plug must not share it.
+double unix_now() {
+    return static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count()) /
+           1000.0;
 }
 
 // Index of a plug from a topic segment "<prefix>NNNNN", or -1.
@@ -152,7 +162,8 @@ public:
 
         std::unique_ptr<pqxx::connection> db;
         if (!o_.dsn.empty()) db = std::make_unique<pqxx::connection>(o_.dsn);
-        for (long rate : o_.rates) step(rate, db.get());
+        for (std::size_t k = 0; k < o_.rates.size(); ++k)
+            step(o_.rates[k], db.get(), k + 1 == o_.rates.size());
         pub_.disconnect()->wait();
         sub_.disconnect()->wait();
         return 0;
@@ -182,7 +193,7 @@ private:
             .as<long>();
     }
 
-    void step(long rate, pqxx::connection* db) {
+    void step(long rate, pqxx::connection* db, bool last) {
         const long before_db = db ? db_count(db, o_.prefix) : 0;
         const long total = rate > 0 ? static_cast<long>(static_cast<double>(rate) * o_.seconds)
                                     : o_.max_messages;
@@ -225,7 +236,8 @@ private:
         const auto cpu1 = sample_process(o_.pid);
         long db_rows = -1;
         double db_wait_s = 0;
-        double rollup_s = 0;
+        double rollup_s = -1;
+        long rollup_left = -1;
         if (db) {
             // The writer batches: wait until every reading is committed (bounded to 60 s).
             const auto d0 = now_ns();
@@ -239,18 +251,22 @@ private:
                 std::this_thread::sleep_for(100ms);
             }
             db_wait_s = static_cast<double>(now_ns() - d0) / 1e9;
-            // Rollup catch-up: from here until no dirty mark is left (bounded to 60 s).
+            // Rollup catch-up after the last step: from here until no dirty mark is left
+            // (bounded; -1 and the marks left when it did not finish in time).
             const auto r0 = now_ns();
-            for (;;) {
+            for (; last;) {
                 pqxx::nontransaction tx(*db);
-                if (tx.exec1("SELECT count(*) FROM rollup_dirty")[0].as<long>() == 0) break;
-                if (now_ns() - r0 > 60'000'000'000L) {
+                rollup_left = tx.exec1("SELECT count(*) FROM rollup_dirty")[0].as<long>();
+                if (rollup_left == 0) {
+                    rollup_s = static_cast<double>(now_ns() - r0) / 1e9;
+                    break;
+                }
+                if (static_cast<double>(now_ns() - r0) / 1e9 > o_.rollup_timeout) {
                     rollup_s = -1;
                     break;
                 }
                 std::this_thread::sleep_for(50ms);
             }
-            if (rollup_s == 0) rollup_s = static_cast<double>(now_ns() - r0) / 1e9;
         }
         const double send_s = static_cast<double>(t_sent - t0) / 1e9;
         const double span_s = static_cast<double>(std::max(t_end, t_sent) - t0) / 1e9;
@@ -268,12 +284,12 @@ private:
         std::printf(
             "step mode=%s target=%s sent=%ld received=%ld lost=%ld send_rate=%.0f "
             "processed_rate=%.0f drain_ms=%.0f lat_p50_ms=%.3f lat_p99_ms=%.3f lat_max_ms=%.3f "
-            "db_rows=%ld db_wait_s=%.1f rollup_catchup_s=%.2f bridge_cpu=%.3f bridge_rss_kb=%ld\n",
+            "db_rows=%ld db_wait_s=%.1f rollup_catchup_s=%.2f rollup_marks_left=%ld bridge_cpu=%.3f bridge_rss_kb=%ld\n",
             o_.passthrough ? "passthrough" : "bridge", rate > 0 ? std::to_string(rate).c_str() : "max",
             total, received, total - received, static_cast<double>(total) / send_s,
             static_cast<double>(received) / span_s,
             static_cast<double>(std::max<std::int64_t>(0, t_end - t_sent)) / 1e6, pct(0.50), pct(0.99),
-            lat.empty() ? -1.0 : static_cast<double>(lat.back()) / 1e6, db_rows, db_wait_s, rollup_s,
+            lat.empty() ? -1.0 : static_cast<double>(lat.back()) / 1e6, db_rows, db_wait_s, rollup_s, rollup_left,
             o_.pid > 0 ? (cpu1.cpu_s - cpu0.cpu_s) / span_s : -1.0, cpu1.rss_kb);
         std::fflush(stdout);
         std::this_thread::sleep_for(1s);
@@ -290,7 +306,7 @@ private:
         const int len = std::snprintf(
             payload, sizeof payload,
             R"({"src":"%s","dst":"%s/events","method":"NotifyStatus","params":{"ts":%.2f,"switch:0":{"id":0,"apower":%.1f,"aenergy":{"total":%.3f}}}})",
-            name.c_str(), name.c_str(), static_cast<double>(std::time(nullptr)), apower, total);
+            name.c_str(), name.c_str(), unix_now(), apower, total);
         last_send_[static_cast<std::size_t>(i)].store(now_ns(), std::memory_order_relaxed);
         auto msg = mqtt::make_message(name + "/events/rpc", payload, static_cast<std::size_t>(len), 0, false);
         for (int attempt = 0;; ++attempt) {
@@ -394,6 +410,7 @@ int main(int argc, char** argv) {
         else if (a == "--pid") o.pid = std::stol(next());
         else if (a == "--pid-file") o.pid_file = next();
         else if (a == "--baseline-timeout") o.baseline_timeout = std::stod(next());
+        else if (a == "--rollup-timeout") o.rollup_timeout = std::stod(next());
         else if (a == "--rates") {
             o.rates.clear();
             std::istringstream in(next());
