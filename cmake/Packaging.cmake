@@ -31,6 +31,9 @@ install(FILES ${_pkg}/intelergy.toml ${_pkg}/mosquitto-acl.example
         DESTINATION ${_doc}/examples COMPONENT bridge)
 install(FILES ${CMAKE_SOURCE_DIR}/docs/simulator.md DESTINATION share/doc/intelergy-sim
         COMPONENT sim OPTIONAL)
+# Machine-readable copyright (MIT, plus the header-only libraries compiled in), one per package.
+install(FILES ${_pkg}/debian/copyright DESTINATION ${_doc} COMPONENT bridge)
+install(FILES ${_pkg}/debian/copyright DESTINATION share/doc/intelergy-sim COMPONENT sim)
 
 # Debian revision: 1+<distro>.git<commits>.<sha>, e.g. 0.1.0-1+deb12.git57.f3bf352a1b. The commit
 # count keeps later builds of one project version ordered for dpkg, so installing a newer build
@@ -69,16 +72,24 @@ file(WRITE ${_ctl}/conffiles "/etc/intelergy/intelergy.toml\n")
 
 # Debian changelog for /usr/share/doc/intelergy (lintian expects one).
 string(TIMESTAMP _now "%a, %d %b %Y %H:%M:%S +0000" UTC)
-set(INTELERGY_PACKAGE_CONTACT "Intelergy maintainers <intelergy@localhost>" CACHE STRING
-    "Maintainer field of the Debian packages")
+# No public mailing address exists yet: .invalid (RFC 2606) says so instead of pretending.
+set(INTELERGY_DEB_MAINTAINER "Intelergy maintainers <maintainers@intelergy.invalid>" CACHE
+    STRING "Maintainer field of the Debian packages")
 foreach(p intelergy intelergy-sim)
     file(WRITE ${_ctl}/${p}/changelog.Debian
          "${p} (${PROJECT_VERSION}-${INTELERGY_DEB_RELEASE}) unstable; urgency=medium\n\n"
          "  * Built from git ${INTELERGY_GIT_SHA}.\n\n"
-         " -- ${INTELERGY_PACKAGE_CONTACT}  ${_now}\n")
+         " -- ${INTELERGY_DEB_MAINTAINER}  ${_now}\n")
     execute_process(COMMAND gzip -9nf ${_ctl}/${p}/changelog.Debian)
 endforeach()
 install(FILES ${_ctl}/intelergy/changelog.Debian.gz DESTINATION ${_doc} COMPONENT bridge)
+# Manual pages, compressed as Debian policy wants them.
+foreach(p intelergy intelergy-sim)
+    configure_file(${_pkg}/man/${p}.1 ${_ctl}/man/${p}.1 COPYONLY)
+    execute_process(COMMAND gzip -9nf ${_ctl}/man/${p}.1)
+endforeach()
+install(FILES ${_ctl}/man/intelergy.1.gz DESTINATION share/man/man1 COMPONENT bridge)
+install(FILES ${_ctl}/man/intelergy-sim.1.gz DESTINATION share/man/man1 COMPONENT sim)
 install(FILES ${_ctl}/intelergy-sim/changelog.Debian.gz DESTINATION share/doc/intelergy-sim
         COMPONENT sim)
 
@@ -86,7 +97,7 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME intelergy)
 set(CPACK_PACKAGE_VENDOR "Intelergy")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_CONTACT "${INTELERGY_PACKAGE_CONTACT}")
+set(CPACK_PACKAGE_CONTACT "${INTELERGY_DEB_MAINTAINER}")
 # CPackDeb prepends a non-default summary to every component's description; with CPack's own
 # default value it does not, so each CPACK_DEBIAN_<COMP>_DESCRIPTION below starts with its own
 # summary line.
@@ -106,15 +117,17 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 set(CPACK_DEBIAN_BRIDGE_PACKAGE_NAME intelergy)
-set(CPACK_DEBIAN_BRIDGE_PACKAGE_DEPENDS "adduser")  # postinst creates the system user
+# adduser: postinst creates the system user; init-system-helpers: deb-systemd-helper/-invoke.
+set(CPACK_DEBIAN_BRIDGE_PACKAGE_DEPENDS "adduser, init-system-helpers")
 set(CPACK_DEBIAN_BRIDGE_PACKAGE_RECOMMENDS "mosquitto, postgresql")
 set(CPACK_DEBIAN_BRIDGE_PACKAGE_SUGGESTS "mosquitto-clients, intelergy-sim")
 string(CONCAT CPACK_DEBIAN_BRIDGE_DESCRIPTION
     "${PROJECT_DESCRIPTION}\n"
-    "Intelergy polls Shelly Gen1-Gen4 smart plugs over HTTP and consumes their MQTT status,\n"
-    "republishes them on normalised MQTT topics, announces them to Home Assistant through MQTT\n"
-    "discovery and keeps a per-plug energy history with rollups in PostgreSQL.\n"
-    "Runs as the systemd service intelergy.service (not started until configured).")
+    "Intelergy polls Shelly Gen1-Gen4 smart plugs over HTTP and consumes their\n"
+    "MQTT status, republishes them on normalised MQTT topics, announces them to\n"
+    "Home Assistant through MQTT discovery and keeps a per-plug energy history\n"
+    "with rollups in PostgreSQL. Runs as the systemd service intelergy.service\n"
+    "(not started until configured).")
 set(CPACK_DEBIAN_BRIDGE_PACKAGE_CONTROL_EXTRA
     "${_ctl}/conffiles;${_ctl}/postinst;${_ctl}/prerm;${_ctl}/postrm")
 
@@ -122,8 +135,8 @@ set(CPACK_DEBIAN_SIM_PACKAGE_NAME intelergy-sim)
 set(CPACK_DEBIAN_SIM_PACKAGE_SECTION devel)
 string(CONCAT CPACK_DEBIAN_SIM_DESCRIPTION
     "Simulated Shelly smart plugs for Intelergy\n"
-    "intelergy-sim serves Shelly Gen1-Gen4 plugs over HTTP and MQTT with synthetic power\n"
-    "profiles, for tests and demos of Intelergy without real hardware.")
+    "intelergy-sim serves Shelly Gen1-Gen4 plugs over HTTP and MQTT with synthetic\n"
+    "power profiles, for tests and demos of Intelergy without real hardware.")
 
 include(CPack)
 cpack_add_component(bridge DISPLAY_NAME "Intelergy bridge" REQUIRED)

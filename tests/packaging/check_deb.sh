@@ -41,19 +41,25 @@ sha=${version##*.}  # the Debian revision ends in .<git sha>
 [ "$(field Package)" = intelergy ] && ok "Package: intelergy" || fail "Package: $(field Package)"
 [ "$(field Architecture)" = "$arch" ] || fail "Architecture: $(field Architecture)"
 depends=$(field Depends)
-for dep in adduser libc6 libpaho-mqttpp libpqxx libcurl; do
+# libsystemd0: without it the binary was built without sd_notify and would never send READY=1.
+for dep in adduser init-system-helpers libc6 libpaho-mqttpp libpqxx libcurl libsystemd0; do
     [[ "$depends" == *"$dep"* ]] || fail "Depends lacks $dep (shlibdeps?): $depends"
 done
 ok "Depends: $depends"
 [[ "$(field Recommends)" == *mosquitto* && "$(field Recommends)" == *postgresql* ]] \
     && ok "Recommends: $(field Recommends)" || fail "Recommends: $(field Recommends)"
+maintainer=$(field Maintainer)
+maintainer_re='^[^<]+ <[^@>]+@[^@>]+>$'
+[[ "$maintainer" =~ $maintainer_re && "$maintainer" != *@localhost* ]] \
+    && ok "Maintainer: $maintainer" || fail "Maintainer is a placeholder or malformed: $maintainer"
 
 # Listings go to files first: `producer | grep -q` can fail under pipefail when grep exits early.
 dpkg-deb -c "$deb" >"$tmp/list"
 awk '{print $NF}' "$tmp/list" | sed 's#^\./#/#' >"$tmp/files"
 for f in /usr/bin/intelergy /etc/intelergy/intelergy.toml /lib/systemd/system/intelergy.service \
          /usr/share/doc/intelergy/operations.md /usr/share/doc/intelergy/configuration.md \
-         /usr/share/doc/intelergy/changelog.Debian.gz \
+         /usr/share/doc/intelergy/changelog.Debian.gz /usr/share/doc/intelergy/copyright \
+         /usr/share/man/man1/intelergy.1.gz \
          /usr/share/doc/intelergy/examples/mosquitto-acl.example; do
     grep -qx "$f" "$tmp/files" || fail "missing $f"
 done
@@ -81,6 +87,17 @@ bin="$tmp/root/usr/bin/intelergy"
 out=$(timeout 10 "$bin" --version 2>&1) || fail "intelergy --version exited non-zero: $out"
 [[ "$out" == "intelergy ${project_version} (${sha})" ]] && ok "--version: $out" \
     || fail "--version printed '$out', expected 'intelergy ${project_version} (${sha})'"
+# Shipped stripped (CPACK_STRIP_FILES), also when packaged from a RelWithDebInfo tree.
+if readelf -S "$bin" | grep -q '\.debug_info'; then fail "/usr/bin/intelergy is not stripped"
+else ok "/usr/bin/intelergy is stripped ($(stat -c %s "$bin") bytes)"; fi
+copyright="$tmp/root/usr/share/doc/intelergy/copyright"
+if head -1 "$copyright" | grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' \
+        && grep -q '^License: Expat$' "$copyright" && grep -q 'The Intelergy authors' "$copyright" \
+        && cmp -s "$copyright" packaging/debian/copyright; then
+    ok "copyright: machine-readable, Expat (MIT), The Intelergy authors"
+else
+    fail "/usr/share/doc/intelergy/copyright is not packaging/debian/copyright in DEP-5 format"
+fi
 conf="$tmp/root/etc/intelergy/intelergy.toml"
 cmp -s "$conf" packaging/intelergy.toml || fail "shipped config differs from packaging/intelergy.toml"
 grep -qx 'spool_dir = "/var/lib/intelergy/spool"' "$conf" \
@@ -124,6 +141,9 @@ if [ -f "${sim_debs[0]}" ]; then
     [ "$(dpkg-deb -f "$sim" Version)" = "$version" ] || fail "intelergy-sim version differs"
     dpkg-deb -c "$sim" >"$tmp/sim-list"
     grep -q ' \./usr/bin/intelergy-sim$' "$tmp/sim-list" || fail "missing /usr/bin/intelergy-sim"
+    for f in /usr/share/doc/intelergy-sim/copyright /usr/share/man/man1/intelergy-sim.1.gz; do
+        grep -q " \.$f\$" "$tmp/sim-list" || fail "missing $f"
+    done
     [[ "$(dpkg-deb -f "$sim" Depends)" == *libc6* ]] || fail "intelergy-sim Depends not computed"
     dpkg-deb -x "$sim" "$tmp/sim"
     timeout 10 "$tmp/sim/usr/bin/intelergy-sim" --help >/dev/null 2>&1 \
