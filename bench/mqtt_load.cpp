@@ -138,10 +138,12 @@ public:
         : o_(std::move(o)),
           last_send_(static_cast<std::size_t>(o_.plugs)),
           baselined_(static_cast<std::size_t>(o_.plugs)),
+          ready_(static_cast<std::size_t>(o_.plugs)),
           pub_(tcp_url(o_.url), "intelergy-bench-plugs-" + std::to_string(getpid()), 1'000'000),
           sub_(tcp_url(o_.url), "intelergy-bench-count-" + std::to_string(getpid())) {
         for (auto& a : last_send_) a = 0;
         for (auto& a : baselined_) a = false;
+        for (auto& a : ready_) a = false;
     }
 
     int run() {
@@ -173,16 +175,18 @@ private:
     bool wait_baselines() {
         const auto deadline = Steady::now() + std::chrono::duration<double>(o_.baseline_timeout);
         while (Steady::now() < deadline) {
-            if (baselines_.load() >= o_.plugs) {
-                // Let the bridge process the baseline readings before the first step.
-                std::this_thread::sleep_for(2s);
-                std::printf("baselines answered=%d\n", baselines_.load());
+            // A NotifyStatus that reaches the bridge before it has merged the baseline is held
+            // back by design (it asks again): wait until every plug's baseline state is out.
+            if (baselines_.load() >= o_.plugs && ready_count_.load() >= o_.plugs) {
+                std::this_thread::sleep_for(500ms);
+                std::printf("baselines answered=%d states=%d\n", baselines_.load(), ready_count_.load());
                 std::fflush(stdout);
                 return true;
             }
             std::this_thread::sleep_for(50ms);
         }
-        std::printf("baselines answered=%d of %d: timeout\n", baselines_.load(), o_.plugs);
+        std::printf("baselines answered=%d states=%d of %d: timeout\n", baselines_.load(),
+                    ready_count_.load(), o_.plugs);
         return false;
     }
 
@@ -336,7 +340,10 @@ private:
         const int i = plug_index(o_, seg);
         if (i < 0) return;
         const auto sent = last_send_[static_cast<std::size_t>(i)].load(std::memory_order_relaxed);
-        if (sent == 0) return;  // before the first step (baseline readings)
+        if (sent == 0) {  // before the first step: the bridge's state from the baseline
+            if (!ready_[static_cast<std::size_t>(i)].exchange(true)) ++ready_count_;
+            return;
+        }
         ++received_;
         last_receive_ns_ = t;
         std::lock_guard lock(lat_mutex_);
@@ -377,6 +384,8 @@ private:
     Options o_;
     std::vector<std::atomic<std::int64_t>> last_send_;
     std::vector<std::atomic<bool>> baselined_;
+    std::vector<std::atomic<bool>> ready_;  // the bridge published a state from the baseline
+    std::atomic<int> ready_count_{0};
     std::atomic<int> baselines_{0};
     std::atomic<long> received_{0};
     std::atomic<std::int64_t> last_receive_ns_{0};
