@@ -117,8 +117,9 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 set(CPACK_DEBIAN_BRIDGE_PACKAGE_NAME intelergy)
-# adduser: postinst creates the system user; init-system-helpers: deb-systemd-helper/-invoke.
-set(CPACK_DEBIAN_BRIDGE_PACKAGE_DEPENDS "adduser, init-system-helpers")
+# adduser: postinst creates the system user. deb-systemd-helper/-invoke come from
+# init-system-helpers, which is Essential in Debian 12 (lintian forbids an unversioned Depends).
+set(CPACK_DEBIAN_BRIDGE_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_BRIDGE_PACKAGE_RECOMMENDS "mosquitto, postgresql")
 set(CPACK_DEBIAN_BRIDGE_PACKAGE_SUGGESTS "mosquitto-clients, intelergy-sim")
 string(CONCAT CPACK_DEBIAN_BRIDGE_DESCRIPTION

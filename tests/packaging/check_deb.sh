@@ -42,7 +42,7 @@ sha=${version##*.}  # the Debian revision ends in .<git sha>
 [ "$(field Architecture)" = "$arch" ] || fail "Architecture: $(field Architecture)"
 depends=$(field Depends)
 # libsystemd0: without it the binary was built without sd_notify and would never send READY=1.
-for dep in adduser init-system-helpers libc6 libpaho-mqttpp libpqxx libcurl libsystemd0; do
+for dep in adduser libc6 libpaho-mqttpp libpqxx libcurl libsystemd0; do
     [[ "$depends" == *"$dep"* ]] || fail "Depends lacks $dep (shlibdeps?): $depends"
 done
 ok "Depends: $depends"
