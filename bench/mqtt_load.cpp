@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -207,6 +208,8 @@ private:
             latencies_.reserve(static_cast<std::size_t>(total));
         }
         received_ = 0;
+        other_ = 0;
+        step_base_ = sent_total_.load();
         last_receive_ns_ = 0;
         if (!o_.pid_file.empty()) {
             std::ifstream f(o_.pid_file);
@@ -222,7 +225,11 @@ private:
                 const double el = static_cast<double>(now_ns() - t0) / 1e9;
                 due = std::min<long>(total, static_cast<long>(el * static_cast<double>(rate)) + 1);
             }
-            while (sent < due) publish(sent++);
+            while (sent < due) {
+                const long n = step_base_.load() + sent++;
+                ++sent_total_;  // before the publish: its state may come back at once
+                publish(n);
+            }
             if (rate > 0 && sent < total) std::this_thread::sleep_for(1ms);
         }
         const auto t_sent = now_ns();
@@ -286,11 +293,11 @@ private:
             return static_cast<double>(lat[i]) / 1e6;
         };
         std::printf(
-            "step mode=%s target=%s sent=%ld received=%ld lost=%ld send_rate=%.0f "
+            "step mode=%s target=%s sent=%ld received=%ld lost=%ld other_states=%ld send_rate=%.0f "
             "processed_rate=%.0f drain_ms=%.0f lat_p50_ms=%.3f lat_p99_ms=%.3f lat_max_ms=%.3f "
             "db_rows=%ld db_wait_s=%.1f rollup_catchup_s=%.2f rollup_marks_left=%ld bridge_cpu=%.3f bridge_rss_kb=%ld\n",
             o_.passthrough ? "passthrough" : "bridge", rate > 0 ? std::to_string(rate).c_str() : "max",
-            total, received, total - received, static_cast<double>(total) / send_s,
+            total, received, total - received, other_.load(), static_cast<double>(total) / send_s,
             static_cast<double>(received) / span_s,
             static_cast<double>(std::max<std::int64_t>(0, t_end - t_sent)) / 1e6, pct(0.50), pct(0.99),
             lat.empty() ? -1.0 : static_cast<double>(lat.back()) / 1e6, db_rows, db_wait_s, rollup_s, rollup_left,
@@ -305,7 +312,8 @@ private:
         const auto name = plug_name(o_, i);
         // apower differs from the previous frame of the same plug; the counter creeps up.
         char payload[320];
-        const double apower = 50.0 + static_cast<double>((round * 7 + i) % 1000) / 10.0;
+        const long deciwatts = 500 + (round * 7 + i) % 1000;
+        const double apower = static_cast<double>(deciwatts) / 10.0;
         const double total = 1000.0 + static_cast<double>(round + 1) * 0.001;
         const int len = std::snprintf(
             payload, sizeof payload,
@@ -340,6 +348,24 @@ private:
         const int i = plug_index(o_, seg);
         if (i < 0) return;
         const auto sent = last_send_[static_cast<std::size_t>(i)].load(std::memory_order_relaxed);
+        if (sent != 0 && !o_.passthrough) {
+            // Count only the state of the frame sent last to this plug (its power); any other
+            // state (a repeated baseline, a republish) is not an answer to a sent message.
+            // The power identifies the round (7 × 143 ≡ 1 mod 1000), hence the message index.
+            const auto payload = m->to_string();
+            const auto p = json_field(payload, "power_w");
+            bool ours = false;
+            if (!p.empty()) {
+                const long d = std::lround(std::stod(p) * 10.0) - 500;
+                const long r = (((d - i) % 1000 + 1000) % 1000) * 143 % 1000;
+                const long n = r * o_.plugs + i;
+                ours = d >= 0 && d < 1000 && n >= step_base_.load() && n < sent_total_.load();
+            }
+            if (!ours) {
+                ++other_;
+                return;
+            }
+        }
         if (sent == 0) {  // before the first step: the bridge's state from the baseline
             if (!ready_[static_cast<std::size_t>(i)].exchange(true)) ++ready_count_;
             return;
@@ -384,6 +410,9 @@ private:
     Options o_;
     std::vector<std::atomic<std::int64_t>> last_send_;
     std::vector<std::atomic<bool>> baselined_;
+    std::atomic<long> sent_total_{0};  // message index across steps (round = index / plugs)
+    std::atomic<long> step_base_{0};
+    std::atomic<long> other_{0};
     std::vector<std::atomic<bool>> ready_;  // the bridge published a state from the baseline
     std::atomic<int> ready_count_{0};
     std::atomic<int> baselines_{0};
