@@ -209,6 +209,12 @@ private:
         }
         received_ = 0;
         other_ = 0;
+        {
+            std::vector<std::atomic<bool>> fresh(static_cast<std::size_t>(total));
+            for (auto& f : fresh) f = false;
+            std::lock_guard lock(lat_mutex_);
+            seen_.swap(fresh);
+        }
         step_base_ = sent_total_.load();
         last_receive_ns_ = 0;
         if (!o_.pid_file.empty()) {
@@ -360,6 +366,10 @@ private:
                 const long r = (((d - i) % 1000 + 1000) % 1000) * 143 % 1000;
                 const long n = r * o_.plugs + i;
                 ours = d >= 0 && d < 1000 && n >= step_base_.load() && n < sent_total_.load();
+                // A frame's state seen again (a republish after a reconnect) counts once.
+                const auto k = static_cast<std::size_t>(n - step_base_.load());
+                std::lock_guard lock(lat_mutex_);
+                if (ours && k < seen_.size() && seen_[k].exchange(true)) ours = false;
             }
             if (!ours) {
                 ++other_;
@@ -412,6 +422,7 @@ private:
     std::vector<std::atomic<bool>> baselined_;
     std::atomic<long> sent_total_{0};  // message index across steps (round = index / plugs)
     std::atomic<long> step_base_{0};
+    std::vector<std::atomic<bool>> seen_;  // per frame of the current step
     std::atomic<long> other_{0};
     std::vector<std::atomic<bool>> ready_;  // the bridge published a state from the baseline
     std::atomic<int> ready_count_{0};
