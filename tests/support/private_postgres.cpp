@@ -163,9 +163,9 @@ bool PrivatePostgres::start(std::string* error) {
     return pid_ > 0;
 }
 
-bool PrivatePostgres::stop(std::string* error) {
+bool PrivatePostgres::stop(std::string* error, const std::string& mode) {
     if (pid_ <= 0) return true;
-    if (!run({bindir_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "fast", "-w", "-t", "30", "stop"},
+    if (!run({bindir_ + "/pg_ctl", "-D", dir_ + "/data", "-m", mode, "-w", "-t", "30", "stop"},
              error))
         return false;
     pid_ = -1;

@@ -25,8 +25,10 @@ public:
     [[nodiscard]] const std::string& unavailable() const { return unavailable_; }
 
     // Start/stop the server (same port and data every time). Errors carry pg_ctl's log tail.
+    // `mode` is pg_ctl's: "fast" (clean shutdown) or "immediate" (as after a power cut: the
+    // next start replays the WAL).
     bool start(std::string* error = nullptr);
-    bool stop(std::string* error = nullptr);
+    bool stop(std::string* error = nullptr, const std::string& mode = "fast");
     [[nodiscard]] bool running() const { return pid_ > 0; }
     [[nodiscard]] pid_t pid() const { return pid_; }
 

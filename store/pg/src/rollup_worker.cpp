@@ -449,6 +449,7 @@ struct RollupWorker::Impl {
     }
 
     void run() noexcept {
+        bool failing = false;
         for (;;) {
             try {
                 auto r = pass();
@@ -459,8 +460,15 @@ struct RollupWorker::Impl {
                     }
                     r = pass();
                 }
-                if (!r) log->warn("store rollup pass failed err={}", r.error().describe());
-                else maybe_retention();
+                // One line per change of state, not one per second through an outage.
+                if (!r) {
+                    if (!failing) log->warn("store rollup pass failed err={}", r.error().describe());
+                    failing = true;
+                } else {
+                    if (failing) log->info("store rollup passes work again");
+                    failing = false;
+                    maybe_retention();
+                }
             } catch (const std::exception& e) {
                 log->error("store rollup thread error err={}", e.what());
             } catch (...) {

@@ -31,6 +31,7 @@
 
 #include "../bridge/bridge_process_fixture.hpp"
 #include "intelergy/core/time_format.hpp"
+#include "support/private_postgres.hpp"
 
 namespace intelergy::test {
 namespace {
@@ -61,13 +62,6 @@ bool port_accepts(int port) {
     return ok;
 }
 
-// Runs a shell snippet with scripts/lib/services.sh sourced; true on exit status 0.
-bool services(const std::string& snippet) {
-    const std::string cmd = "bash -c 'source \"" + std::string(INTELERGY_SOURCE_DIR) +
-                            "/scripts/lib/services.sh\" && " + snippet + "'";
-    return std::system(cmd.c_str()) == 0;
-}
-
 int env_int(const char* name, int fallback) {
     const char* v = std::getenv(name);
     return v && *v ? std::atoi(v) : fallback;
@@ -80,12 +74,10 @@ protected:
         const char* root = std::getenv("INTELERGY_TEST_WORKDIR");
         work_ = std::string(root && *root ? root : "/tmp") + "/fault-" + random_token(8);
         std::filesystem::create_directories(work_);
-        std::filesystem::permissions(work_, std::filesystem::perms::all);  // postgres must enter
-        pg_port_ = free_port();
+        pg_ = std::make_unique<PrivatePostgres>();
+        if (!pg_->unavailable().empty()) GTEST_SKIP() << pg_->unavailable();
+        ASSERT_NO_FATAL_FAILURE(start_pg());
         mqtt_port_ = free_port();
-        ASSERT_TRUE(services("pg_start \"" + work_ + "\" " + std::to_string(pg_port_)))
-            << "cannot start the test's PostgreSQL";
-        pg_running_ = true;
         ASSERT_NO_FATAL_FAILURE(start_broker());
         BridgeProcessFixture::SetUp();
     }
@@ -93,7 +85,7 @@ protected:
     void TearDown() override {
         BridgeProcessFixture::TearDown();
         stop_broker();
-        if (pg_running_) stop_pg("fast");
+        pg_.reset();
         if (!work_.empty() && !HasFailure()) std::filesystem::remove_all(work_);
     }
 
@@ -101,21 +93,19 @@ protected:
         return "mqtt://127.0.0.1:" + std::to_string(mqtt_port_);
     }
     std::optional<std::string> admin_dsn() override {
-        return "postgresql://postgres@127.0.0.1:" + std::to_string(pg_port_) + "/postgres";
+        return pg_->dsn();
     }
     std::string extra_config() override {
         return "[store]\nspool_dir = \"" + work_ + "/spool\"\n";
     }
 
     void stop_pg(const std::string& mode) {
-        ASSERT_TRUE(services("as_pg \"$(pg_bindir)/pg_ctl\" -D \"" + work_ + "/pg/data\" -m " + mode +
-                             " -w -t 60 stop >/dev/null"))
-            << "pg_ctl stop failed";
-        pg_running_ = false;
+        std::string error;
+        ASSERT_TRUE(pg_->stop(&error, mode)) << error;
     }
     void start_pg() {
-        ASSERT_TRUE(services("pg_start \"" + work_ + "\" " + std::to_string(pg_port_)));
-        pg_running_ = true;
+        std::string error;
+        ASSERT_TRUE(pg_->start(&error)) << error;
     }
 
     void start_broker() {
@@ -223,9 +213,8 @@ protected:
 
     static constexpr auto GRACE = 400ms;  // > the writer's flush interval (200 ms) + a poll
     std::string work_;
-    int pg_port_{-1};
+    std::unique_ptr<PrivatePostgres> pg_;
     int mqtt_port_{-1};
-    bool pg_running_{false};
     pid_t broker_pid_{-1};
     std::vector<std::pair<std::size_t, std::size_t>> exempt_;
     std::mt19937 rng_{static_cast<std::mt19937::result_type>(
