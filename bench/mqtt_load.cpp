@@ -164,7 +164,13 @@ public:
         if (!o_.passthrough && !wait_baselines()) return 1;
 
         std::unique_ptr<pqxx::connection> db;
-        if (!o_.dsn.empty()) db = std::make_unique<pqxx::connection>(o_.dsn);
+        if (!o_.dsn.empty()) {
+            db = std::make_unique<pqxx::connection>(o_.dsn);
+            // The baseline readings must be committed before the first step counts rows, or
+            // the late ones are counted as that step's (bounded to 30 s).
+            for (int k = 0; k < 300 && !o_.passthrough && db_count(db.get(), o_.prefix) < o_.plugs; ++k)
+                std::this_thread::sleep_for(100ms);
+        }
         for (std::size_t k = 0; k < o_.rates.size(); ++k)
             step(o_.rates[k], db.get(), k + 1 == o_.rates.size());
         pub_.disconnect()->wait();
