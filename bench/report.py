@@ -191,6 +191,14 @@ except OSError:
 if history:
     w("## History (written by hand, kept by bench/run)\n\n")
     w(history + "\n")
+# Other hand-written sections in their own <!-- NAME --> … <!-- /NAME --> markers are kept too.
+try:
+    import re
+    for m in re.finditer(r"<!-- ([A-Z0-9][A-Z0-9-]*) -->.*?<!-- /\1 -->", prev, re.S):
+        if m.group(1) != "HISTORY":
+            w("\n" + m.group(0) + "\n")
+except NameError:
+    pass
 
 with open(OUT, "w") as f:
     f.write("".join(out))
