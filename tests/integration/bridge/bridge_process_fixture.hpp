@@ -68,6 +68,8 @@ protected:
     // Where the broker and the database server are; the fault suite brings its own.
     virtual std::optional<std::string> broker_url() { return mqtt_url(); }
     virtual std::optional<std::string> admin_dsn() { return pg_dsn(); }
+    // Whether the bridge publishes Home Assistant discovery (on the shared broker: no).
+    virtual bool home_assistant() { return false; }
     // Extra TOML appended to the bridge's config.
     virtual std::string extra_config() { return ""; }
 
@@ -82,7 +84,8 @@ protected:
                                     << "\"\nclient_id = \"" << base_ << "\"\n[postgres]\ndsn = \""
                                     << db_->dsn()
                                     << "\"\n[polling]\ndefault_interval_s = 1\ntimeout_ms = 800\n"
-                                       "[http]\nenabled = false\n[homeassistant]\nenabled = false\n"
+                                       "[http]\nenabled = false\n[homeassistant]\nenabled = "
+                                    << (home_assistant() ? "true" : "false") << "\n"
                                        "[log]\nlevel = \"info\"\n"
                                     << extra_config();
         probe_ = std::make_unique<MqttProbe>(*url_, base_ + "-probe");

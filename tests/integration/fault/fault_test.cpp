@@ -80,6 +80,7 @@ protected:
         mqtt_port_ = free_port();
         ASSERT_NO_FATAL_FAILURE(start_broker());
         BridgeProcessFixture::SetUp();
+        if (probe_) probe_->subscribe("homeassistant/#");
     }
 
     void TearDown() override {
@@ -95,6 +96,7 @@ protected:
     std::optional<std::string> admin_dsn() override {
         return pg_->dsn();
     }
+    bool home_assistant() override { return true; }  // the broker is ours alone
     std::string extra_config() override {
         return "[store]\nspool_dir = \"" + work_ + "/spool\"\n";
     }
@@ -250,15 +252,32 @@ TEST_F(FaultSuite, EveryReadingOnceAndExactBooksThroughOutagesAndKills) {
                 during_outage);
 
     // 4. The broker restarts (no persistence: retained topics must be re-published).
+    const auto stored_readings = [&] {
+        pqxx::connection c(db_->dsn());
+        pqxx::nontransaction tx(c);
+        return tx.exec1("SELECT count(*) FROM readings")[0].as<long>();
+    };
     stop_broker();
-    std::this_thread::sleep_for(2s);  // an outage of the broker, not a synchronisation
+    mark = probe_->count();  // nothing arrives until the broker is back
+    const auto before_broker_outage = stored_readings();
+    std::this_thread::sleep_for(3s);  // an outage of the broker, not a synchronisation
+    const auto during_broker_outage = stored_readings() - before_broker_outage;
+    EXPECT_GT(during_broker_outage, 0) << "nothing stored while the broker was down";
     ASSERT_NO_FATAL_FAILURE(start_broker());
-    mark = probe_->count();
     ASSERT_TRUE(probe_->wait_for(base_ + "/bridge/state", 60s,
                                  [](const MqttMessage& m) { return m.payload == R"({"state":"online"})"; },
                                  mark))
         << "bridge state not re-published after the broker restart";
     ASSERT_NO_FATAL_FAILURE(wait_fresh_states(mark, 60s, "after the broker restart"));
+    for (const auto& [plug, id] : ids_) {
+        EXPECT_TRUE(probe_->wait_for(base_ + "/devices/" + id + "/availability", 30s,
+                                     [](const MqttMessage& m) { return m.payload == "online"; }, mark))
+            << plug << ": availability not re-published after the broker restart";
+        EXPECT_TRUE(probe_->wait_for("homeassistant/device/" + id + "/config", 30s,
+                                     [](const MqttMessage& m) { return !m.payload.empty(); }, mark))
+            << plug << ": discovery config not re-published after the broker restart";
+    }
+    std::printf("[ fault   ] %ld readings stored while the broker was down\n", during_broker_outage);
 
     // 5. One more SIGKILL, then freeze and account for everything.
     ASSERT_NO_FATAL_FAILURE(random_kill("after the broker restart"));
