@@ -444,6 +444,9 @@ struct EnergyTotalsPublisher::Impl {
     std::mutex m;
     std::condition_variable cv;
     bool stopping{false};
+    // Set by stop(): a round in progress gives up between queries. A round is two queries per
+    // device and room; with thousands of plugs it takes seconds, and SIGTERM waited for it.
+    std::atomic<bool> abandon{false};
     std::thread thread;
     std::mutex published_m;
     std::map<std::string, std::string> published;  // topic → payload (under published_m)
@@ -487,6 +490,7 @@ struct EnergyTotalsPublisher::Impl {
         std::optional<Error> first_error;
         const auto add = [&](const std::string& scope, const std::string& tz,
                              const std::string& prefix) {
+            if (abandon.load()) return;
             for (const auto& [period, suffix] :
                  {std::pair{store::Resolution::Day, "/energy_today"},
                   std::pair{store::Resolution::Week, "/energy_week"}}) {
@@ -500,6 +504,7 @@ struct EnergyTotalsPublisher::Impl {
             rooms[d.user + "/" + d.profile + "/" + d.room] = d.timezone;
         }
         for (const auto& [room, tz] : rooms) add(room, tz, base + "/homes/" + room);
+        if (abandon.load()) return std::size_t{0};  // stopping: publish nothing half-computed
         std::size_t sent = 0;
         std::lock_guard lock(published_m);
         for (auto& [topic, payload] : topics) {
@@ -550,6 +555,7 @@ void EnergyTotalsPublisher::start() {
         std::lock_guard lock(impl_->m);
         impl_->stopping = false;
     }
+    impl_->abandon = false;
     impl_->thread = std::thread([this] { impl_->run(); });
 }
 
@@ -558,8 +564,10 @@ void EnergyTotalsPublisher::stop() {
         std::lock_guard lock(impl_->m);
         impl_->stopping = true;
     }
+    impl_->abandon = true;
     impl_->cv.notify_all();
     if (impl_->thread.joinable()) impl_->thread.join();
+    impl_->abandon = false;  // refresh() on the caller's thread still works after stop()
 }
 
 Result<std::size_t> EnergyTotalsPublisher::refresh() {

@@ -9,8 +9,8 @@ EventLoop::EventLoop(const Clock& clock, std::size_t capacity)
 
 bool EventLoop::post(Task task) {
     if (stopped_) return false;
-    queue_.push(std::move(task));
-    return true;
+    queue_.push(std::move(task));  // returns without queueing once stop() closed the queue
+    return !stopped_;
 }
 
 bool EventLoop::try_post(Task task) { return !stopped_ && queue_.try_push(std::move(task)); }
@@ -54,7 +54,7 @@ void EventLoop::execute(Task& task) {
 std::size_t EventLoop::run_due_timers() {
     std::size_t n = 0;
     const auto now = clock_.steady();
-    while (!timers_.empty() && timers_.begin()->first <= now) {
+    while (!stopped_ && !timers_.empty() && timers_.begin()->first <= now) {
         auto node = timers_.extract(timers_.begin());
         timer_index_.erase(node.mapped().first);
         execute(node.mapped().second);
@@ -84,20 +84,25 @@ void EventLoop::run() {
                               std::chrono::milliseconds(0), wait);
         }
         auto first = queue_.pop_for(wait);
-        if (!first) continue;
+        if (!first || stopped_) continue;
         execute(*first);
         batch.clear();
         queue_.drain(batch, 256);
         for (auto& t : batch) {
-            execute(t);
             if (stopped_) break;
+            execute(t);
         }
     }
 }
 
 void EventLoop::stop() {
-    // Posted as a task so that stop() from another thread wakes the loop.
-    if (!queue_.try_push([this] { stopped_ = true; })) stopped_ = true;
+    // Immediate, not queued behind the backlog: with thousands of plugs the queue can hold
+    // seconds of work (poll completions, bridge/devices publishes), and SIGTERM waited for all
+    // of it. run() ends after the task it is running; queued tasks are dropped (none of them
+    // has committed anything yet). Closing the queue wakes run() and releases producers blocked
+    // in post() on a full queue (an HTTP completion), so the HTTP client can stop too.
+    stopped_ = true;
+    queue_.close();
 }
 
 std::size_t EventLoop::run_pending() {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <map>
@@ -105,6 +106,10 @@ struct RollupWorker::Impl {
     std::condition_variable wake;
     bool running{false};
     bool quit{false};
+    // Set by stop(): a pass in progress gives up between ranges and rolls back, so its marks stay
+    // in rollup_dirty for the next start. A pass over a large backlog (one range per device-hour,
+    // thousands of plugs) takes many seconds; stop() must not wait for it.
+    std::atomic<bool> stopping{false};
     RollupWorkerStats st;
     std::optional<SteadyTime> last_lag_log;
     std::optional<SteadyTime> last_retention;
@@ -270,7 +275,11 @@ struct RollupWorker::Impl {
                                   row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
             ranges = merge(std::move(ranges), 3'600'000);
             std::size_t minutes = 0;
-            for (const auto& r : ranges) minutes += recompute_range(tx, r);
+            for (const auto& r : ranges) {
+                // Abandoned: the transaction rolls back, the claimed marks are not consumed.
+                if (stopping.load()) return std::size_t{0};
+                minutes += recompute_range(tx, r);
+            }
             const auto left = tx.exec1("SELECT count(*), " + pg::ms_from_ts("min(from_ts)") +
                                        " FROM rollup_dirty");
             tx.commit();
@@ -467,7 +476,7 @@ struct RollupWorker::Impl {
                 } else {
                     if (failing) log->info("store rollup passes work again");
                     failing = false;
-                    maybe_retention();
+                    if (!stopping.load()) maybe_retention();
                 }
             } catch (const std::exception& e) {
                 log->error("store rollup thread error err={}", e.what());
@@ -491,6 +500,7 @@ void RollupWorker::start() {
     if (impl_->running) return;
     impl_->running = true;
     impl_->quit = false;
+    impl_->stopping = false;
     impl_->thread = std::thread([this] { impl_->run(); });
 }
 
@@ -498,9 +508,11 @@ void RollupWorker::stop() {
     {
         std::lock_guard lock(impl_->mu);
         impl_->quit = true;
+        impl_->stopping = true;
         impl_->wake.notify_all();
     }
     if (impl_->thread.joinable()) impl_->thread.join();
+    impl_->stopping = false;  // process_pending() and recompute() on this worker still work
     std::lock_guard lock(impl_->mu);
     impl_->running = false;
 }

@@ -3,6 +3,10 @@
 #include "energy_fixture.hpp"
 #include "intelergy/fakes/fake_clock.hpp"
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 namespace intelergy::test {
 namespace {
 
@@ -187,6 +191,73 @@ TEST_F(EnergyQueryTest, TotalsArePublishedRetained) {
     auto again = totals.refresh();
     ASSERT_TRUE(again);
     EXPECT_EQ(*again, 0U);
+}
+
+// Holds the first query until the test opens it and counts every query.
+class GatedHistory final : public store::EnergyHistory {
+public:
+    struct Gate {
+        std::mutex m;
+        std::condition_variable cv;
+        bool inside{false};
+        bool open{false};
+        int queries{0};
+    };
+    GatedHistory(std::shared_ptr<Gate> gate, std::unique_ptr<store::EnergyHistory> real)
+        : gate_(std::move(gate)), real_(std::move(real)) {}
+    Result<std::vector<store::EnergyBucket>> query_energy(const std::string& scope,
+                                                          store::Resolution resolution,
+                                                          SysTime from, SysTime to) override {
+        {
+            std::unique_lock lock(gate_->m);
+            ++gate_->queries;
+            gate_->inside = true;
+            gate_->cv.notify_all();
+            gate_->cv.wait_for(lock, 10s, [&] { return gate_->open; });
+        }
+        return real_->query_energy(scope, resolution, from, to);
+    }
+
+private:
+    std::shared_ptr<Gate> gate_;
+    std::unique_ptr<store::EnergyHistory> real_;
+};
+
+// A round is two queries per device and room: seconds with thousands of plugs. stop() (on
+// SIGTERM) must not wait for the rest of the round, and a half-computed round publishes nothing.
+TEST_F(EnergyQueryTest, StopAbandonsTheTotalsRoundInProgress) {
+    fakes::FakeClock clock(at("2026-03-01T12:00Z"));
+    const auto dsn = db_->dsn();
+    auto gate = std::make_shared<GatedHistory::Gate>();
+    bridge::EnergyTotalsPublisher totals(
+        *mqtt_, base_, clock, [dsn] { return std::make_unique<store::PgStore>(dsn); },
+        [dsn, gate] {
+            return std::make_unique<GatedHistory>(gate, std::make_unique<store::PgEnergyHistory>(dsn));
+        });
+    totals.start();
+    {
+        std::unique_lock lock(gate->m);
+        ASSERT_TRUE(gate->cv.wait_for(lock, 10s, [&] { return gate->inside; }));
+    }
+    // stop() joins the thread, so open the gate from here once stop() has been called.
+    std::thread opener([&] {
+        std::lock_guard lock(gate->m);
+        gate->open = true;
+        gate->cv.notify_all();
+    });
+    totals.stop();
+    opener.join();
+    {
+        // The whole round is 10 queries (3 devices and 2 rooms, today and this week). The one
+        // running when stop() came finishes, and the opener may let one or two more start
+        // before stop() is reached; the rest of the round must not run.
+        std::lock_guard lock(gate->m);
+        EXPECT_LT(gate->queries, 10) << "the round went on after stop()";
+    }
+    // Nothing of the abandoned round was published: a round now publishes all 10 topics.
+    auto n = totals.refresh();
+    ASSERT_TRUE(n) << n.error().describe();
+    EXPECT_EQ(*n, 10U) << "a half-computed round was published";
 }
 
 TEST(LocalCalendar, PeriodsFollowTheZone) {

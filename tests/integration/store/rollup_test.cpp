@@ -390,5 +390,45 @@ TEST_F(RollupTest, WorkerThreadFollowsTheWriterAndReportsLag) {
     expect_energy(h[0], 60, 1.0);
 }
 
+// A bridge with thousands of plugs stops with a large rollup backlog. One pass over
+// claims_per_pass marks of distinct device-hours takes many seconds; stop() must not wait for it
+// to finish (SIGTERM then took over 20 s). The pass in progress is abandoned and rolled back, so
+// no mark is lost: the next start rolls everything up.
+TEST_F(RollupTest, StopDuringALongPassIsPromptAndKeepsTheMarks) {
+    home("UTC");
+    std::vector<std::string> devs;
+    for (int d = 0; d < 4; ++d) devs.push_back(device("p" + std::to_string(d)));
+    std::vector<Reading> readings;
+    // 25 readings per plug two hours apart: 100 marks that no merge joins into fewer ranges
+    // (each range costs tens of ms here, so the pass takes seconds).
+    for (const auto& dev : devs)
+        for (const auto& r : make({dev, at("2026-06-01T00:00:00Z"), at("2026-06-03T00:00:00Z"), 2h, 100}))
+            readings.push_back(r);
+    ASSERT_EQ(readings.size(), 100U);
+    write(readings);
+    const auto marks = scalar("SELECT count(*) FROM rollup_dirty");
+    ASSERT_GE(marks, 100);
+
+    store::RollupWorker worker(db_->dsn(), clock_);
+    worker.start();
+    // Bounded: wait until the pass holds a range's advisory lock, i.e. it is inside the pass.
+    bool inside = false;
+    for (int i = 0; i < 5000 && !inside; ++i)
+        inside = scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted") > 0;
+    ASSERT_TRUE(inside) << "the worker never started its pass";
+    SystemClock wall;
+    const auto t0 = wall.steady();
+    worker.stop();
+    const auto took = wall.steady() - t0;
+    EXPECT_LT(took, 1s) << "stop() took "
+                        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                        << " ms";
+    EXPECT_EQ(scalar("SELECT count(*) FROM rollup_dirty"), marks) << "the abandoned pass must leave every mark it claimed";
+
+    roll();
+    EXPECT_EQ(scalar("SELECT count(*) FROM rollup_dirty"), 0);
+    EXPECT_EQ(scalar("SELECT count(DISTINCT device_id) FROM energy_day"), 4);
+}
+
 }  // namespace
 }  // namespace intelergy::test

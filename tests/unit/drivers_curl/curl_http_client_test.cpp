@@ -1,4 +1,5 @@
 // CurlHttpClient against a real cpp-httplib server on 127.0.0.1 (cpp-httplib's own test style).
+#include <intelergy/core/clock.hpp>
 #include <intelergy/core/server_wait.hpp>
 #include <intelergy/drivers/curl_http_client.hpp>
 #include <intelergy/version.hpp>
@@ -807,6 +808,82 @@ TEST(CurlHttpClient, DestructorCompletesOutstandingRequests) {
         EXPECT_EQ(response.outcome, HttpOutcome::Unreachable);
         EXPECT_EQ(response.error, "client shutting down");
     }
+}
+
+// A listening socket that never accepts: connections complete in the kernel's backlog (or wait
+// for it), the request goes out, and no answer ever comes.
+class SilentListener {
+public:
+    SilentListener() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = 0;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        EXPECT_EQ(::listen(fd_, 4096), 0);
+        socklen_t len = sizeof addr;
+        EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+        port_ = ntohs(addr.sin_port);
+    }
+    ~SilentListener() { ::close(fd_); }
+    SilentListener(const SilentListener&) = delete;
+    SilentListener& operator=(const SilentListener&) = delete;
+    std::string url(std::string_view path) const {
+        return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+    }
+
+private:
+    int fd_{-1};
+    int port_{0};
+};
+
+// A bridge polling thousands of plugs stops with hundreds of polls in flight and thousands
+// queued. Destruction must not wait for their timeouts (or anything proportional to them):
+// every callback runs exactly once with "client shutting down", and promptly.
+TEST(CurlHttpClient, DestructionWithThousandsOutstandingIsPrompt) {
+    SilentListener silent;
+    constexpr int REQUESTS = 3000;
+    CurlHttpClientOptions options;
+    options.max_total_in_flight = 512;  // the bridge's default polling.max_in_flight
+    auto client = std::make_unique<CurlHttpClient>(options);
+
+    std::vector<std::atomic<int>> calls(REQUESTS);
+    std::atomic<int> wrong{0};
+    for (int i = 0; i < REQUESTS; ++i) {
+        HttpRequest request = get(silent.url("/rpc/Shelly.GetStatus?i=" + std::to_string(i)));
+        request.timeout = 30s;
+        client->submit(std::move(request), [&calls, &wrong, i](HttpResponse response) {
+            calls[static_cast<std::size_t>(i)].fetch_add(1);
+            if (response.outcome != HttpOutcome::Unreachable ||
+                response.error != "client shutting down")
+                wrong.fetch_add(1);
+        });
+    }
+    // Bounded wait until the loop has taken its full share in flight (no completion can come).
+    intelergy::SystemClock wall;
+    const auto deadline = wall.steady() + COMPLETION_WAIT;
+    while (client->in_flight() < 512U && wall.steady() < deadline) std::this_thread::yield();
+    ASSERT_EQ(client->in_flight(), 512U);
+    EXPECT_EQ(client->queued(), static_cast<std::size_t>(REQUESTS - 512));
+
+    const auto started = wall.steady();
+    auto destroyed = std::async(std::launch::async, [&] { client.reset(); });
+    ASSERT_EQ(destroyed.wait_for(COMPLETION_WAIT), std::future_status::ready);
+    const auto took = wall.steady() - started;
+    EXPECT_LT(took, 1s) << "destruction took "
+                        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                        << " ms";
+
+    EXPECT_EQ(wrong.load(), 0);
+    int never = 0;
+    int twice = 0;
+    for (const auto& c : calls) {
+        if (c.load() == 0) ++never;
+        if (c.load() > 1) ++twice;
+    }
+    EXPECT_EQ(never, 0);
+    EXPECT_EQ(twice, 0);
 }
 
 }  // namespace

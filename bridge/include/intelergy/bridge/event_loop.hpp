@@ -34,6 +34,9 @@ public:
 
     // Runs until stop(); exceptions thrown by tasks are caught, logged and counted.
     void run();
+    // Thread-safe and immediate: run() returns after the task it is running; queued tasks and
+    // due timers are dropped, and post() no longer queues (producers blocked on a full queue
+    // are released).
     void stop();
     // Runs every ready task and due timer, without blocking (tests).
     std::size_t run_pending();
