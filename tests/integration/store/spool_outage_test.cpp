@@ -2,6 +2,7 @@
 // while readings keep coming, starts it again, and checks that every reading is stored exactly
 // once and the energy books are the newest. Also: a spool replayed twice (a crash after the
 // commit, before the segment was deleted) only produces duplicates the database ignores.
+#include "common/temp_dir.hpp"
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -23,23 +24,10 @@ using namespace std::chrono_literals;
 using store::ReadingWriter;
 using store::ReadingWriterOptions;
 
-class TempDir {
+// Each test directory is named after its file.
+class TempDir : public test::TempDir {
 public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "intelergy-spool-it-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
+    TempDir() : test::TempDir("intelergy-spool-it") {}
 };
 
 template <typename Pred>

@@ -1,5 +1,6 @@
 // The on-disk outage spool: format, order, damage, bounds, restart. Real files in a temporary
 // directory; no database.
+#include "common/temp_dir.hpp"
 #include "intelergy/store/spool.hpp"
 
 #include <gtest/gtest.h>
@@ -16,23 +17,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+// Each test directory is named after its file.
+class TempDir : public test::TempDir {
 public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "intelergy-spool-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
+    TempDir() : test::TempDir("intelergy-spool") {}
 };
 
 SysTime ms(std::int64_t v) { return SysTime{std::chrono::milliseconds(v)}; }

@@ -1,6 +1,7 @@
 // ReadingWriter with a spool in front of a sink that can be "down": spooling, replay order,
 // the full spool, books, restart. The sink behaves like PostgreSQL's (readings idempotent on
 // device + channel + ts, books upserted with lifetime = max); the spool is real files.
+#include "common/temp_dir.hpp"
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -22,23 +23,10 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class TempDir {
+// Each test directory is named after its file.
+class TempDir : public test::TempDir {
 public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "intelergy-spoolw-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
+    TempDir() : test::TempDir("intelergy-spoolw") {}
 };
 
 // What the "database" holds; shared by the sinks of several writers (restart tests).
