@@ -3,7 +3,7 @@
 // of minute data. Each part runs in its own throwaway database created from the admin DSN and
 // dropped afterwards.
 //
-//   store_bench [ADMIN_DSN] [--rows N] [--devices D] [--batch B] [--no-year]
+//   store_bench [ADMIN_DSN] [--rows N] [--devices D] [--batch B] [--no-year] [--year-only]
 //   store_bench [ADMIN_DSN] --year-query [--devices D] [--runs R]
 //   (ADMIN_DSN defaults to $INTELERGY_TEST_PG_DSN; psql must be on PATH)
 //
@@ -55,6 +55,7 @@ public:
         if (!s.migrate()) throw std::runtime_error("migrate failed");
     }
     ~BenchDb() {
+        if (std::getenv("INTELERGY_BENCH_KEEP_DB")) return;  // for EXPLAIN afterwards
         try {
             pqxx::connection c(admin_);
             pqxx::nontransaction tx(c);
@@ -249,6 +250,7 @@ int main(int argc, char** argv) {
     std::size_t batch = 5'000;
     bool year = true;
     bool year_query_only = false;
+    bool writer_parts = true;  // --year-only: only the device-year recompute
     int runs = 9;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -256,6 +258,7 @@ int main(int argc, char** argv) {
         else if (a == "--devices" && i + 1 < argc) devices = std::stoi(argv[++i]);
         else if (a == "--batch" && i + 1 < argc) batch = std::stoul(argv[++i]);
         else if (a == "--no-year") year = false;
+        else if (a == "--year-only") writer_parts = false;
         else if (a == "--year-query") year_query_only = true;
         else if (a == "--runs" && i + 1 < argc) runs = std::max(1, std::stoi(argv[++i]));
         else admin = a;
@@ -273,7 +276,7 @@ int main(int argc, char** argv) {
         // 1. ReadingWriter.
         double writer_rate = 0;
         std::vector<Reading> readings;
-        {
+        if (writer_parts) {
             BenchDb db(admin, "intelergy_bench_writer");
             readings = feed(db.devices(devices), rows, start, std::chrono::seconds(10));
             store::ReadingWriterOptions opt;
@@ -307,7 +310,7 @@ int main(int argc, char** argv) {
         }
 
         // 2. Raw psql \copy of the same rows into the same schema (partitions pre-created).
-        {
+        if (writer_parts) {
             BenchDb db(admin, "intelergy_bench_copy");
             (void)db.devices(devices);
             const std::string csv = "/tmp/intelergy_store_bench.csv";
@@ -369,6 +372,29 @@ int main(int argc, char** argv) {
             }
             std::printf("recompute   device_year_minutes=%lu seconds=%.3f\n",
                         static_cast<unsigned long>(worker.stats().minutes_written), seconds_since(t0));
+            // Check: the parents rebuilt by the per-range SQL of schema v2
+            // (intelergy_rollup_parents, one call for the whole year) are the same rows, bit for
+            // bit, as the set-based pass wrote.
+            pqxx::connection c(db.dsn());
+            pqxx::work tx(c);
+            const std::string sums =
+                "SELECT (SELECT md5(string_agg(t::text, ',' ORDER BY bucket_start)) FROM energy_hour "
+                "t), (SELECT md5(string_agg(t::text, ',' ORDER BY bucket_start)) FROM energy_day t), "
+                "(SELECT md5(string_agg(t::text, ',' ORDER BY bucket_start)) FROM energy_week t), "
+                "(SELECT md5(string_agg(t::text, ',' ORDER BY bucket_start)) FROM energy_month t), "
+                "(SELECT count(*) FROM energy_minute) + (SELECT count(*) FROM energy_hour) + "
+                "(SELECT count(*) FROM energy_day) + (SELECT count(*) FROM energy_week) + (SELECT "
+                "count(*) FROM energy_month)";
+            const auto a = tx.exec1(sums);
+            tx.exec_params("SELECT intelergy_rollup_parents($1, 0::smallint, '2026-01-01T00:00:00Z', "
+                           "'2027-01-01T00:00:00Z')",
+                           devs[0]);
+            const auto b = tx.exec1(sums);
+            bool same = true;
+            for (int i = 0; i < 5; ++i) same = same && a[i].as<std::string>() == b[i].as<std::string>();
+            std::printf("recompute_check rows=%ld parents_identical_to_v2_sql=%s\n", a[4].as<long>(),
+                        same ? "yes" : "NO");
+            if (!same) return 1;
         }
     } catch (const std::exception& e) {
         std::cerr << "store_bench: " << e.what() << "\n";

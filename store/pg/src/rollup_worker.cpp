@@ -74,6 +74,30 @@ std::optional<T> nullable(const pqxx::field& f) {
     return f.as<T>();
 }
 
+// A PostgreSQL array literal of text values ('{"a","b"}'), every element quoted.
+std::string text_array(const std::vector<std::string>& v) {
+    std::string out = "{";
+    for (const auto& s : v) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (const char c : s) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
+std::string int_array(const std::vector<std::int64_t>& v) {
+    std::string out = "{";
+    for (const auto x : v) {
+        if (out.size() > 1) out += ',';
+        out += std::to_string(x);
+    }
+    return out + "}";
+}
+
 // Merges the ranges of the same channel that overlap or lie within `slack` of each other.
 std::vector<Range> merge(std::vector<Range> ranges, std::int64_t slack_ms) {
     std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) {
@@ -137,86 +161,190 @@ struct RollupWorker::Impl {
         return r;
     }
 
-    // Recomputes the minutes a change of the readings in [from_ms, to_ms] can influence, then
-    // their parents. Returns the number of minute rows written.
-    std::size_t recompute_range(pqxx::work& tx, const Range& r) {
-        const int ch = r.channel;
-        tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1), $2)", r.device, ch);
-        const std::string dev_ch = "device_id = $1 AND channel = $2";
-        const auto before = tx.exec_params1(
-            "SELECT min(ms) FROM (SELECT " + pg::ms_from_ts("ts") + " AS ms FROM readings WHERE " +
-                dev_ch + " AND ts < " + pg::ts_from_ms("$3") + " ORDER BY ts DESC LIMIT " +
-                std::to_string(RollupContext::REWRITE) + ") b",
-            r.device, ch, r.from_ms);
-        const auto after = tx.exec_params1(
-            "SELECT max(ms) FROM (SELECT " + pg::ms_from_ts("ts") + " AS ms FROM readings WHERE " +
-                dev_ch + " AND ts > " + pg::ts_from_ms("$3") + " ORDER BY ts LIMIT " +
-                std::to_string(RollupContext::REWRITE) + ") a",
-            r.device, ch, r.to_ms);
-        std::int64_t w0 =
-            floor_minute(std::min(r.from_ms, nullable<std::int64_t>(before[0]).value_or(r.from_ms)));
-        const std::int64_t w1 =
-            floor_minute(std::max(r.to_ms, nullable<std::int64_t>(after[0]).value_or(r.to_ms))) +
-            MINUTE_MS;
+    // Recomputes the minutes that changes of the readings in the given ranges ([from_ms, to_ms]
+    // each) can influence, then their parents, set-based: whatever the number of ranges and
+    // device channels, a fixed number of statements (bounds, readings, delete, one COPY, one
+    // DELETE and one INSERT per parent tier). Returns the number of minute rows written, or
+    // nullopt when stop() was called in between (the caller rolls back).
+    std::optional<std::size_t> recompute_ranges(pqxx::work& tx, std::vector<Range> ranges) {
+        if (ranges.empty()) return std::size_t{0};
+        std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) {
+            return std::tie(a.device, a.channel, a.from_ms) < std::tie(b.device, b.channel, b.from_ms);
+        });
+        const auto abandoned = [&] { return stopping.load(); };
 
-        // Below a retention horizon the rollups are final: never rewrite them from what is left.
-        if (const auto freeze = frozen_before(tx, r.device, ch); freeze && w0 < *freeze) {
-            ++frozen_in_call;
-            if (w1 <= *freeze) return 0;
-            w0 = *freeze;
+        // One advisory lock per device channel, always taken in (device, channel) order, so two
+        // sessions recomputing overlapping sets never wait on each other in a cycle.
+        {
+            std::vector<std::string> devs;
+            std::vector<std::int64_t> chs;
+            for (const auto& r : ranges)
+                if (devs.empty() || devs.back() != r.device || chs.back() != r.channel) {
+                    devs.push_back(r.device);
+                    chs.push_back(r.channel);
+                }
+            tx.exec_params("SELECT pg_advisory_xact_lock(hashtext(u.d), u.c) FROM unnest($1::text[], "
+                           "$2::int[]) WITH ORDINALITY AS u(d, c, i) ORDER BY u.i",
+                           text_array(devs), int_array(chs));
+        }
+        if (abandoned()) return std::nullopt;
+
+        // The minutes to rewrite: REWRITE readings of context on each side of every range.
+        std::vector<std::string> devs;
+        std::vector<std::int64_t> chs, a, b;
+        for (const auto& r : ranges) {
+            devs.push_back(r.device);
+            chs.push_back(r.channel);
+            a.push_back(r.from_ms);
+            b.push_back(r.to_ms);
+        }
+        const std::string rewrite = std::to_string(RollupContext::REWRITE);
+        const auto bounds = tx.exec_params(
+            "SELECT u.i, (SELECT min(x.ms) FROM (SELECT " + pg::ms_from_ts("r.ts") +
+                " AS ms FROM readings r WHERE r.device_id = u.d AND r.channel = u.c AND r.ts < " +
+                pg::ts_from_ms("u.f") + " ORDER BY r.ts DESC LIMIT " + rewrite +
+                ") x), (SELECT max(x.ms) FROM (SELECT " + pg::ms_from_ts("r.ts") +
+                " AS ms FROM readings r WHERE r.device_id = u.d AND r.channel = u.c AND r.ts > " +
+                pg::ts_from_ms("u.t") + " ORDER BY r.ts LIMIT " + rewrite +
+                ") x) FROM unnest($1::text[], $2::smallint[], $3::bigint[], $4::bigint[]) WITH "
+                "ORDINALITY AS u(d, c, f, t, i)",
+            text_array(devs), int_array(chs), int_array(a), int_array(b));
+        std::vector<Range> windows;  // [from_ms, to_ms) of minutes, per range
+        windows.reserve(ranges.size());
+        for (const auto& row : bounds) {
+            const auto& r = ranges.at(row[0].as<std::size_t>() - 1);
+            windows.push_back(
+                {r.device, r.channel,
+                 floor_minute(std::min(r.from_ms, nullable<std::int64_t>(row[1]).value_or(r.from_ms))),
+                 floor_minute(std::max(r.to_ms, nullable<std::int64_t>(row[2]).value_or(r.to_ms))) +
+                     MINUTE_MS});
         }
 
-        const std::string cols = pg::ms_from_ts("ts") +
-                                 ", power_w, energy_wh, CASE counter_unit WHEN 'Wmin' THEN "
-                                 "counter_raw / 60 ELSE counter_raw END";
+        // Below a retention horizon the rollups are final: never rewrite them from what is left.
+        std::map<std::pair<std::string, int>, std::optional<std::int64_t>> freeze;
+        for (const auto& row :
+             tx.exec_params("SELECT DISTINCT device_id, channel FROM retention_horizon WHERE "
+                            "device_id = ANY($1::text[])",
+                            text_array(devs))) {
+            const auto dev = row[0].as<std::string>();
+            const auto ch = row[1].as<int>();
+            freeze[{dev, ch}] = frozen_before(tx, dev, ch);
+        }
+        if (!freeze.empty()) {
+            std::vector<Range> kept;
+            for (auto& w : windows) {
+                const auto it = freeze.find({w.device, w.channel});
+                if (it != freeze.end() && it->second && w.from_ms < *it->second) {
+                    ++frozen_in_call;
+                    if (w.to_ms <= *it->second) continue;
+                    w.from_ms = *it->second;
+                }
+                kept.push_back(std::move(w));
+            }
+            windows = std::move(kept);
+        }
+        // Windows of a channel that overlap are merged: each minute is computed once.
+        std::sort(windows.begin(), windows.end(), [](const Range& x, const Range& y) {
+            return std::tie(x.device, x.channel, x.from_ms) < std::tie(y.device, y.channel, y.from_ms);
+        });
+        {
+            std::vector<Range> merged;
+            for (auto& w : windows) {
+                if (!merged.empty() && merged.back().device == w.device &&
+                    merged.back().channel == w.channel && w.from_ms <= merged.back().to_ms)
+                    merged.back().to_ms = std::max(merged.back().to_ms, w.to_ms);
+                else
+                    merged.push_back(std::move(w));
+            }
+            windows = std::move(merged);
+        }
+        if (windows.empty()) return std::size_t{0};
+        if (abandoned()) return std::nullopt;
+
+        // The readings of every window with LOAD readings of context on each side, in one query.
+        devs.clear();
+        chs.clear();
+        a.clear();
+        b.clear();
+        for (const auto& w : windows) {
+            devs.push_back(w.device);
+            chs.push_back(w.channel);
+            a.push_back(w.from_ms);
+            b.push_back(w.to_ms);
+        }
+        const std::string dev_ch = "r.device_id = u.d AND r.channel = u.c";
+        const std::string cols = pg::ms_from_ts("r.ts") +
+                                 " AS ms, r.power_w, r.energy_wh, CASE r.counter_unit WHEN 'Wmin' "
+                                 "THEN r.counter_raw / 60 ELSE r.counter_raw END AS raw";
         const std::string load = std::to_string(RollupContext::LOAD);
         const auto rows = tx.exec_params(
-            "(SELECT * FROM (SELECT " + cols + " FROM readings WHERE " + dev_ch + " AND ts < " +
-                pg::ts_from_ms("$3") + " ORDER BY ts DESC LIMIT " + load +
-                ") b ORDER BY 1) UNION ALL (SELECT " + cols + " FROM readings WHERE " + dev_ch +
-                " AND ts >= " + pg::ts_from_ms("$3") + " AND ts < " + pg::ts_from_ms("$4") +
-                " ORDER BY ts) UNION ALL (SELECT " + cols + " FROM readings WHERE " + dev_ch +
-                " AND ts >= " + pg::ts_from_ms("$4") + " ORDER BY ts LIMIT " + load + ")",
-            r.device, ch, w0, w1);
-        std::vector<RollupSample> samples;
-        samples.reserve(rows.size());
+            "SELECT u.i, s.ms, s.power_w, s.energy_wh, s.raw FROM unnest($1::text[], "
+            "$2::smallint[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS u(d, c, a, b, i) "
+            "CROSS JOIN LATERAL ((SELECT " + cols + " FROM readings r WHERE " + dev_ch +
+                " AND r.ts < " + pg::ts_from_ms("u.a") + " ORDER BY r.ts DESC LIMIT " + load +
+                ") UNION ALL (SELECT " + cols + " FROM readings r WHERE " + dev_ch + " AND r.ts >= " +
+                pg::ts_from_ms("u.a") + " AND r.ts < " + pg::ts_from_ms("u.b") +
+                ") UNION ALL (SELECT " + cols + " FROM readings r WHERE " + dev_ch + " AND r.ts >= " +
+                pg::ts_from_ms("u.b") + " ORDER BY r.ts LIMIT " + load + ")) s",
+            text_array(devs), int_array(chs), int_array(a), int_array(b));
+        std::vector<std::vector<RollupSample>> samples(windows.size());
         for (const auto& row : rows)
-            samples.push_back({row[0].as<std::int64_t>(), nullable<double>(row[1]),
-                               nullable<double>(row[2]), nullable<double>(row[3])});
-        const auto minutes = compute_minutes(samples, w0, w1, opt.params);
+            samples.at(row[0].as<std::size_t>() - 1)
+                .push_back({row[1].as<std::int64_t>(), nullable<double>(row[2]),
+                            nullable<double>(row[3]), nullable<double>(row[4])});
+        if (abandoned()) return std::nullopt;
 
-        tx.exec_params0("DELETE FROM energy_minute WHERE " + dev_ch + " AND bucket_start >= " +
-                            pg::ts_from_ms("$3") + " AND bucket_start < " + pg::ts_from_ms("$4"),
-                        r.device, ch, w0, w1);
-        if (!minutes.empty()) {
+        tx.exec_params0("DELETE FROM energy_minute m USING unnest($1::text[], $2::smallint[], "
+                        "$3::bigint[], $4::bigint[]) AS u(d, c, a, b) WHERE m.device_id = u.d AND "
+                        "m.channel = u.c AND m.bucket_start >= " + pg::ts_from_ms("u.a") +
+                            " AND m.bucket_start < " + pg::ts_from_ms("u.b"),
+                        text_array(devs), int_array(chs), int_array(a), int_array(b));
+        std::size_t written = 0;
+        {
             pqxx::stream_to copy(
                 tx, "energy_minute",
                 std::vector<std::string>{"device_id", "channel", "bucket_start", "bucket_end",
                                          "energy_wh", "energy_integrated_wh", "counter_s",
                                          "covered_s", "bridged_s", "sum_w_s", "power_s", "min_w",
                                          "max_w", "samples", "first_ts", "last_ts", "resets"});
-            const std::string chs = std::to_string(ch);
-            for (const auto& m : minutes) {
-                const auto s = format_iso8601(SysTime(std::chrono::milliseconds(m.start_ms)));
-                const auto e =
-                    format_iso8601(SysTime(std::chrono::milliseconds(m.start_ms + MINUTE_MS)));
-                const auto ewh = opt_num(m.energy_wh), eint = opt_num(m.energy_integrated_wh),
-                           mn = opt_num(m.min_w), mx = opt_num(m.max_w);
-                const auto cs = num(m.counter_s), cov = num(m.covered_s), br = num(m.bridged_s),
-                           sw = num(m.sum_w_s), ps = num(m.power_s);
-                const auto n = std::to_string(m.samples), rs = std::to_string(m.resets);
-                const auto f = opt_ts(m.first_ts_ms), l = opt_ts(m.last_ts_ms);
-                copy << std::make_tuple(r.device.c_str(), chs.c_str(), s.c_str(), e.c_str(),
-                                        ptr(ewh), ptr(eint), cs.c_str(), cov.c_str(), br.c_str(),
-                                        sw.c_str(), ps.c_str(), ptr(mn), ptr(mx), n.c_str(),
-                                        ptr(f), ptr(l), rs.c_str());
+            for (std::size_t i = 0; i < windows.size(); ++i) {
+                auto& s = samples[i];
+                std::sort(s.begin(), s.end(), [](const RollupSample& x, const RollupSample& y) {
+                    return x.ts_ms < y.ts_ms;
+                });
+                const auto& w = windows[i];
+                const auto minutes = compute_minutes(s, w.from_ms, w.to_ms, opt.params);
+                s = {};
+                const std::string chs_text = std::to_string(w.channel);
+                for (const auto& m : minutes) {
+                    const auto sts = format_iso8601(SysTime(std::chrono::milliseconds(m.start_ms)));
+                    const auto e =
+                        format_iso8601(SysTime(std::chrono::milliseconds(m.start_ms + MINUTE_MS)));
+                    const auto ewh = opt_num(m.energy_wh), eint = opt_num(m.energy_integrated_wh),
+                               mn = opt_num(m.min_w), mx = opt_num(m.max_w);
+                    const auto cs = num(m.counter_s), cov = num(m.covered_s),
+                               br = num(m.bridged_s), sw = num(m.sum_w_s), ps = num(m.power_s);
+                    const auto n = std::to_string(m.samples), rs = std::to_string(m.resets);
+                    const auto f = opt_ts(m.first_ts_ms), l = opt_ts(m.last_ts_ms);
+                    copy << std::make_tuple(w.device.c_str(), chs_text.c_str(), sts.c_str(),
+                                            e.c_str(), ptr(ewh), ptr(eint), cs.c_str(), cov.c_str(),
+                                            br.c_str(), sw.c_str(), ps.c_str(), ptr(mn), ptr(mx),
+                                            n.c_str(), ptr(f), ptr(l), rs.c_str());
+                }
+                written += minutes.size();
             }
             copy.complete();
         }
-        tx.exec_params("SELECT intelergy_rollup_parents($1, $2::smallint, " +
-                           pg::ts_from_ms("$3") + ", " + pg::ts_from_ms("$4") + ")",
-                       r.device, ch, w0, w1);
-        return minutes.size();
+        if (abandoned()) return std::nullopt;
+
+        // Hours, days, weeks and months above every window: one DELETE and one INSERT per tier.
+        tx.exec_params("SELECT intelergy_rollup_parents_many($1::text[], $2::smallint[], "
+                       "ARRAY(SELECT " + pg::ts_from_ms("x") +
+                           " FROM unnest($3::bigint[]) WITH ORDINALITY AS t(x, o) ORDER BY o), "
+                           "ARRAY(SELECT " + pg::ts_from_ms("x") +
+                           " FROM unnest($4::bigint[]) WITH ORDINALITY AS t(x, o) ORDER BY o))",
+                       text_array(devs), int_array(chs), int_array(a), int_array(b));
+        return written;
     }
 
     // The first minute of a channel that may be rewritten (epoch ms), if retention purged any of
@@ -274,12 +402,12 @@ struct RollupWorker::Impl {
                 ranges.push_back({row[0].as<std::string>(), row[1].as<int>(),
                                   row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
             ranges = merge(std::move(ranges), 3'600'000);
-            std::size_t minutes = 0;
-            for (const auto& r : ranges) {
-                // Abandoned: the transaction rolls back, the claimed marks are not consumed.
-                if (stopping.load()) return std::size_t{0};
-                minutes += recompute_range(tx, r);
-            }
+            // All the claimed ranges at once, whatever the number of devices. Abandoned by
+            // stop(): the transaction rolls back, the claimed marks are not consumed.
+            if (stopping.load()) return std::size_t{0};
+            const auto written = recompute_ranges(tx, ranges);
+            if (!written) return std::size_t{0};
+            const std::size_t minutes = *written;
             const auto left = tx.exec1("SELECT count(*), " + pg::ms_from_ts("min(from_ts)") +
                                        " FROM rollup_dirty");
             tx.commit();
@@ -324,16 +452,18 @@ struct RollupWorker::Impl {
                 std::chrono::duration_cast<std::chrono::milliseconds>(opt.chunk).count();
             const auto from_ms = from.time_since_epoch().count();
             const auto to_ms = to.time_since_epoch().count();
-            for (const int ch : channels) {
-                for (std::int64_t a = from_ms; a < to_ms; a += chunk_ms) {
-                    pqxx::work tx(connection());
-                    const Range r{device, ch, a, std::min(to_ms, a + chunk_ms) - 1};
-                    const auto n = recompute_range(tx, r);
-                    tx.commit();
-                    std::lock_guard lock(mu);
-                    ++st.ranges;
-                    st.minutes_written += n;
-                }
+            // One transaction per chunk, all channels together.
+            for (std::int64_t a = from_ms; a < to_ms; a += chunk_ms) {
+                std::vector<Range> ranges;
+                for (const int ch : channels)
+                    ranges.push_back({device, ch, a, std::min(to_ms, a + chunk_ms) - 1});
+                pqxx::work tx(connection());
+                const auto n = recompute_ranges(tx, ranges);
+                if (!n) return make_error(ErrorCode::Internal, "stopped", "rollup/recompute");
+                tx.commit();
+                std::lock_guard lock(mu);
+                st.ranges += ranges.size();
+                st.minutes_written += *n;
             }
             log_frozen("recompute");
             return {};

@@ -39,8 +39,10 @@ struct RetentionOutcome {
 
 struct RollupWorkerOptions {
     std::chrono::milliseconds poll_interval{1'000};  // how often the thread looks for dirty marks
-    std::size_t claims_per_pass{1'000};              // dirty marks consumed per transaction
-    std::chrono::hours chunk{24};                    // recompute() works in chunks of this
+    std::size_t claims_per_pass{10'000};             // dirty marks consumed per transaction
+    // recompute() works in chunks of this, one transaction each (bounds its memory: a month
+    // of minute readings is about 45,000 samples)
+    std::chrono::hours chunk{24 * 31};
     std::chrono::minutes lag_warning{5};             // log when the rollup lag exceeds this
     RollupParams params;
     RetentionOptions retention;  // applied by the worker thread; off by default
