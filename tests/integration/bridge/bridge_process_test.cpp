@@ -130,6 +130,16 @@ TEST_F(BridgeProcess, KillNineShowsOfflineAndRestartReusesSchema) {
     ASSERT_TRUE(wait_state("online", 0));
     const int migrations = migrations_applied();
     EXPECT_GE(migrations, 1);
+    {
+        // `run` created the readings partitions of this UTC month and the 3 after it.
+        pqxx::connection c(db_->dsn());
+        pqxx::read_transaction tx(c);
+        for (int ahead = 0; ahead <= 3; ++ahead)
+            EXPECT_TRUE(tx.exec1("SELECT to_regclass('readings_' || to_char(date_trunc('month', "
+                                 "now() AT TIME ZONE 'UTC') + interval '" + std::to_string(ahead) +
+                                 " month', 'YYYYMM')) IS NOT NULL")[0].as<bool>())
+                << ahead << " month(s) ahead";
+    }
     const auto added = probe_->request(base_, "user/add", R"({"name":"alice"})");
     ASSERT_TRUE(added);
     ASSERT_NE(added->payload.find(R"("status":"ok")"), std::string::npos) << added->payload;
