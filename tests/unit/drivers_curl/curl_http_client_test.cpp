@@ -650,6 +650,53 @@ TEST_F(DigestAuth, MissingCredentialsNeedAuthentication) {
     EXPECT_EQ(response.error, "authentication required");
 }
 
+// A real plug's nonces expire: every challenge carries a fresh nonce and each nonce is good for
+// one request. Sequential polls on the same client (reused handles and connection) must each
+// answer the challenge they get, never replay an old nonce into a "credentials rejected".
+TEST(CurlHttpClient, DigestWithAFreshNonceOnEveryChallengeKeepsWorking) {
+    constexpr std::string_view REALM = "shellyplugsg3-aabbccddeeff";
+    TestServer server;
+    std::mutex mutex;
+    std::set<std::string> issued;
+    int next_nonce = 600;
+    int challenges = 0;
+    int accepted = 0;
+    server.http().Get("/rpc/Shelly.GetStatus", [&](const httplib::Request& req, httplib::Response& res) {
+        std::lock_guard lock(mutex);
+        auto f = parse_digest(req.get_header_value("Authorization"));
+        if (!f.empty() && issued.erase(f["nonce"]) == 1) {
+            const std::string ha1 = sha256_hex("admin:" + std::string(REALM) + ":s3cret");
+            const std::string ha2 = sha256_hex(req.method + ":" + f["uri"]);
+            if (f["realm"] == REALM && f["qop"] == "auth" && f["uri"] == req.target &&
+                f["response"] == sha256_hex(ha1 + ":" + f["nonce"] + ":" + f["nc"] + ":" + f["cnonce"] +
+                                            ":auth:" + ha2)) {
+                ++accepted;
+                res.set_content(R"({"switch:0":{"id":0}})", "application/json");
+                return;
+            }
+        }
+        ++challenges;
+        const std::string nonce = std::to_string(next_nonce++);  // decimal, as seen on devices
+        issued.insert(nonce);
+        res.status = 401;
+        res.set_header("WWW-Authenticate", R"(Digest qop="auth", realm=")" + std::string(REALM) +
+                                               R"(", nonce=")" + nonce + R"(", algorithm=SHA-256)");
+    });
+    server.start();
+    CurlHttpClient client;
+    for (int i = 0; i < 5; ++i) {
+        HttpRequest r = get(server.url("/rpc/Shelly.GetStatus"));
+        r.auth = HttpAuth::Digest;
+        r.username = "admin";
+        r.password = "s3cret";
+        const HttpResponse response = fetch(client, r);
+        EXPECT_EQ(response.outcome, HttpOutcome::Ok) << "request " << i << ": " << response.error;
+    }
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(accepted, 5);
+    EXPECT_LE(challenges, 10);
+}
+
 TEST(CurlHttpClient, SequentialRequestsReuseTheConnection) {
     TestServer server;
     server.http().Get("/shelly", [&](const httplib::Request& req, httplib::Response& res) {
