@@ -6,6 +6,8 @@
 // message ever showing less energy than the one before it.
 #include "bridge_process_fixture.hpp"
 
+#include <pqxx/pqxx>
+
 namespace intelergy::test {
 namespace {
 
@@ -63,6 +65,58 @@ TEST_F(Restart, EnergyContinuesExactlyAcrossKillNineAndNeverDoubleCounts) {
     ASSERT_NO_FATAL_FAILURE(freeze());
     expect_books_match_truth();
     expect_monotonic();
+}
+
+// SIGTERM and SIGINT (issue 2 point 5): with plugs metering, the bridge publishes offline, exits
+// 0, and has flushed every reading it published before exiting: each channel's last published
+// energy is in `readings` and in its energy book.
+TEST_F(Restart, SigtermAndSigintFlushWhatWasPublishedAndExitZero) {
+    ASSERT_NO_FATAL_FAILURE(start_bridge());
+    ASSERT_NO_FATAL_FAILURE(register_plugs());
+    std::map<std::string, std::vector<double>> zero;
+    for (const auto& [plug, _] : ids_) zero[plug].assign(channels_of(plug), 0.0);
+    std::map<std::string, std::vector<double>> from = zero;
+    for (const int sig : {SIGTERM, SIGINT}) {
+        SCOPED_TRACE(sig == SIGINT ? "SIGINT" : "SIGTERM");
+        ASSERT_NO_FATAL_FAILURE(wait_growth(from, 1.0, 40s));
+        const auto mark = probe_->count();
+        ASSERT_EQ(kill(pid_, sig), 0);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+        ASSERT_TRUE(WIFEXITED(status));
+        EXPECT_EQ(WEXITSTATUS(status), 0);
+        ASSERT_TRUE(probe_->wait_for(base_ + "/bridge/state", 10s,
+                                     [](const MqttMessage& m) {
+                                         return m.payload == R"({"state":"offline"})";
+                                     },
+                                     mark));
+        // The process is gone: whatever the database holds now is what it flushed.
+        pqxx::connection c(db_->dsn());
+        pqxx::read_transaction tx(c);
+        const auto published = book_snapshot();
+        std::size_t checked = 0;
+        for (const auto& [plug, id] : ids_) {
+            for (std::size_t ch = 0; ch < published.at(plug).size(); ++ch) {
+                const double e = published.at(plug)[ch];
+                if (e < 0) continue;  // this channel's last state had no energy
+                const auto row = tx.exec_params1(
+                    "SELECT (SELECT lifetime_wh FROM energy_books WHERE device_id = $1 AND "
+                    "channel = $2), (SELECT count(*) FROM readings WHERE device_id = $1 AND "
+                    "channel = $2 AND abs(energy_wh - $3) < 0.001)",
+                    id, static_cast<int>(ch), e);
+                ASSERT_FALSE(row[0].is_null()) << plug << " channel " << ch << ": no energy book";
+                EXPECT_NEAR(row[0].as<double>(), e, 0.001) << plug << " channel " << ch;
+                EXPECT_GE(row[1].as<long>(), 1) << plug << " channel " << ch
+                                                << ": last published energy " << e
+                                                << " Wh not in readings";
+                ++checked;
+            }
+        }
+        EXPECT_GE(checked, ids_.size());  // at least one channel of every plug
+        from = published;
+        ASSERT_NO_FATAL_FAILURE(start_bridge());
+    }
 }
 
 }  // namespace
