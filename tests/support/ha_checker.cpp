@@ -542,7 +542,9 @@ void check_origin(const Json& origin, const Sink& sink, const std::string& where
     }
     for (auto it = origin.begin(); it != origin.end(); ++it) {
         if (it.key() != "name" && it.key() != "sw_version" && it.key() != "support_url") {
-            sink.warn("§1.2.7", where + "unknown origin key '" + it.key() + "'");
+            // MQTT_ORIGIN_INFO_SCHEMA allows no extra keys: the whole message is dropped.
+            sink.error("§1.5.A2", where + "unknown origin key '" + it.key() +
+                                      "' (origin invalid, whole message dropped)");
         }
     }
 }
@@ -601,7 +603,8 @@ void check_device(const Json& device, const Sink& sink, const std::string& where
     }
     for (auto it = device.begin(); it != device.end(); ++it) {
         if (!device_keys().contains(it.key())) {
-            sink.warn("§1.2.7", where + "unknown device key '" + it.key() + "'");
+            // MQTT_ENTITY_DEVICE_INFO_SCHEMA allows no extra keys: the config is rejected.
+            sink.error("§1.5.A3", where + "unknown device key '" + it.key() + "'");
         }
     }
 }
@@ -649,8 +652,9 @@ void check_availability(const Json& config, const Sink& sink, const std::string&
                     if (!availability_abbreviations().contains(it.key()) && it.key() != "topic" &&
                         it.key() != "payload_available" && it.key() != "payload_not_available" &&
                         it.key() != "value_template") {
-                        sink.warn("§1.2.7",
-                                  where + "unknown availability item key '" + it.key() + "'");
+                        // The availability item schema allows no extra keys.
+                        sink.error("§1.5.A4",
+                                   where + "unknown availability item key '" + it.key() + "'");
                     }
                 }
             }
@@ -957,8 +961,11 @@ void check_device_payload(const Json& root, const Sink& sink) {
     }
     for (auto it = root.begin(); it != root.end(); ++it) {
         if (!device_root_keys().contains(it.key())) {
-            sink.warn("§1.1", "key '" + it.key() +
-                                  "' is not a shared option of a device payload (ignored)");
+            // DEVICE_DISCOVERY_SCHEMA allows no extra keys at the root: HA logs "Invalid MQTT
+            // device discovery payload" and drops every component.
+            sink.error("§1.5.A11", "key '" + it.key() +
+                                       "' is not allowed at the root of a device payload "
+                                       "(the whole payload is rejected)");
         }
     }
     if (root.contains("origin")) check_origin(root["origin"], sink, "");
@@ -1052,6 +1059,174 @@ std::vector<Identity> identities(const std::string& prefix, const std::string& t
     return out;
 }
 
+
+// --- §1.5.B3: rendering value templates on live states ---------------------------------------
+
+struct Rendered {
+    bool understood{false};  // the template has a form we can evaluate
+    bool resolved{false};    // its path exists in the payload
+    Json value;              // the value HA would get (before string conversion)
+};
+
+// "{{ value_json.a.b[2].c }}" or "{{ (value_json.x / 1000) | round(6) }}"; no template = payload.
+Rendered render_template(const std::optional<std::string>& tpl, const std::string& payload) {
+    Rendered r;
+    if (!tpl) {
+        r.understood = r.resolved = true;
+        const Json parsed = Json::parse(payload, nullptr, false);
+        r.value = !parsed.is_discarded() && parsed.is_number() ? parsed : Json(payload);
+        return r;
+    }
+    static const std::regex form{
+        R"(^\{\{\s*(\(\s*)?value_json((?:\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\])+)\s*(?:/\s*([0-9]+(?:\.[0-9]+)?)\s*)?(\))?\s*(?:\|\s*round\(\s*([0-9]+)\s*\))?\s*\}\}$)"};
+    std::smatch m;
+    if (!std::regex_match(*tpl, m, form) || m[1].matched != m[4].matched) return r;
+    r.understood = true;
+    const Json json = Json::parse(payload, nullptr, false);
+    if (json.is_discarded()) return r;
+    const Json* at = &json;
+    static const std::regex step{R"(\.([A-Za-z_][A-Za-z0-9_]*)|\[([0-9]+)\])"};
+    const std::string path = m[2].str();
+    for (auto it = std::sregex_iterator(path.begin(), path.end(), step);
+         it != std::sregex_iterator(); ++it) {
+        if ((*it)[1].matched) {
+            if (!at->is_object() || !at->contains((*it)[1].str())) return r;
+            at = &(*at)[(*it)[1].str()];
+        } else {
+            const auto index = std::stoul((*it)[2].str());
+            if (!at->is_array() || index >= at->size()) return r;
+            at = &(*at)[index];
+        }
+    }
+    r.resolved = true;
+    r.value = *at;
+    if (m[3].matched) {
+        if (!at->is_number()) {
+            r.value = nullptr;  // division of a non-number: a template error in HA
+            r.resolved = false;
+            return r;
+        }
+        r.value = at->get<double>() / std::stod(m[3].str());
+    }
+    return r;
+}
+
+std::optional<std::string> string_key(const Json& config, const char* key) {
+    if (config.contains(key) && config[key].is_string()) return config[key].get<std::string>();
+    return std::nullopt;
+}
+
+// Every entity config (platform, expanded config with device-level shared options merged in)
+// of one retained discovery message.
+std::vector<std::pair<std::string, Json>> entities_of(const std::string& prefix,
+                                                      const std::string& topic,
+                                                      const std::string& payload) {
+    std::vector<std::pair<std::string, Json>> out;
+    const auto parsed = parse_topic(prefix, topic);
+    if (!parsed || payload.empty()) return out;
+    const Json raw = Json::parse(payload, nullptr, false);
+    if (!raw.is_object()) return out;
+    std::vector<Finding> ignored;
+    const Json config = expand_config(raw, Sink{topic, &ignored}, "");
+    if (parsed->component != "device") {
+        out.emplace_back(parsed->component, config);
+        return out;
+    }
+    if (!config.contains("components") || !config["components"].is_object()) return out;
+    for (auto it = config["components"].begin(); it != config["components"].end(); ++it) {
+        if (!it->is_object() || it->size() <= 1 || !it->contains("platform") ||
+            !(*it)["platform"].is_string()) {
+            continue;
+        }
+        Json merged = *it;
+        for (const auto& key : shared_keys()) {
+            if (config.contains(key) && !merged.contains(key)) merged[key] = config[key];
+        }
+        out.emplace_back((*it)["platform"].get<std::string>(), merged);
+    }
+    return out;
+}
+
+bool numeric_sensor(const Json& config) {
+    static const Set non_numeric{"enum", "date", "timestamp"};
+    const auto device_class = string_key(config, "device_class");
+    if (device_class && non_numeric.contains(*device_class)) return false;
+    return device_class || string_key(config, "state_class") ||
+           string_key(config, "unit_of_measurement");
+}
+
+// HA compares the rendered template as a string; a JSON string renders as itself.
+std::optional<std::string> as_text(const Json& value) {
+    if (value.is_string()) return value.get<std::string>();
+    return std::nullopt;
+}
+
+void check_entity_state(const std::string& platform, const Json& config,
+                        const std::map<std::string, std::string>& states, const Sink& sink,
+                        const std::string& where) {
+    const auto state_topic = string_key(config, "state_topic");
+    if (state_topic && (platform == "sensor" || platform == "binary_sensor" ||
+                        platform == "switch")) {
+        const auto state = states.find(*state_topic);
+        if (state == states.end() || state->second.empty()) {
+            sink.error("§1.5.B3", where + "no state was published on '" + *state_topic + "'");
+        } else {
+            const Rendered r = render_template(string_key(config, "value_template"),
+                                               state->second);
+            if (!r.understood) {
+                sink.warn("§1.5.B3", where + "value_template not evaluated by the checker");
+            } else if (!r.resolved) {
+                sink.error("§1.5.B3", where + "value_template does not resolve on " +
+                                          *state_topic + ": " + state->second);
+            } else if (platform == "sensor") {
+                if (numeric_sensor(config)) {
+                    if (r.value.is_null()) {
+                        sink.warn("§1.5.B3", where + "numeric sensor renders None (unknown)");
+                    } else if (!r.value.is_number()) {
+                        sink.error("§1.5.B3",
+                                   where + "numeric sensor gets a non-number: " + r.value.dump());
+                    }
+                } else if (!r.value.is_primitive() || r.value.is_null()) {
+                    sink.error("§1.5.B3", where + "sensor gets no scalar: " + r.value.dump());
+                }
+            } else {
+                // state_on/state_off default to payload_on/payload_off ("ON"/"OFF").
+                const std::string on = string_key(config, "state_on")
+                                           .value_or(string_key(config, "payload_on").value_or("ON"));
+                const std::string off =
+                    string_key(config, "state_off")
+                        .value_or(string_key(config, "payload_off").value_or("OFF"));
+                const auto text = as_text(r.value);
+                if (!text || (*text != on && *text != off)) {
+                    sink.error("§1.5.B3", where + platform + " state " + r.value.dump() +
+                                              " matches neither '" + on + "' nor '" + off + "'");
+                }
+            }
+        }
+    }
+    if (!config.contains("availability") || !config["availability"].is_array()) return;
+    for (const auto& item : config["availability"]) {
+        if (!item.is_object()) continue;
+        const auto topic = string_key(item, "topic");
+        if (!topic) continue;
+        const auto state = states.find(*topic);
+        if (state == states.end() || state->second.empty()) {
+            sink.error("§1.5.B3", where + "no availability was published on '" + *topic + "'");
+            continue;
+        }
+        const Rendered r = render_template(string_key(item, "value_template"), state->second);
+        const std::string on = string_key(item, "payload_available").value_or("online");
+        const std::string off = string_key(item, "payload_not_available").value_or("offline");
+        const auto text = r.resolved ? as_text(r.value) : std::nullopt;
+        if (!r.understood) {
+            sink.warn("§1.5.B3", where + "availability value_template not evaluated");
+        } else if (!text || (*text != on && *text != off)) {
+            sink.error("§1.5.B3", where + "availability on '" + *topic + "' renders " +
+                                      (r.resolved ? r.value.dump() : std::string{"nothing"}) +
+                                      ", neither '" + on + "' nor '" + off + "'");
+        }
+    }
+}
 }  // namespace
 
 std::string Finding::describe() const {
@@ -1143,6 +1318,28 @@ std::vector<Finding> HaChecker::check_all(const std::vector<ConfigMessage>& mess
                                     "discovery id '" + id.discovery_hash + "' used by " + id.label +
                                         " and " + pos->second});
             }
+        }
+    }
+    return findings;
+}
+
+std::vector<Finding> HaChecker::check_states(
+    const std::vector<ConfigMessage>& configs,
+    const std::map<std::string, std::string>& states) const {
+    std::map<std::string, std::string> retained;
+    for (const auto& m : configs) {
+        if (m.payload.empty()) {
+            retained.erase(m.topic);
+        } else {
+            retained[m.topic] = m.payload;
+        }
+    }
+    std::vector<Finding> findings;
+    for (const auto& [topic, payload] : retained) {
+        const Sink sink{topic, &findings};
+        for (const auto& [platform, config] : entities_of(prefix_, topic, payload)) {
+            const std::string where = string_key(config, "unique_id").value_or(platform) + ": ";
+            check_entity_state(platform, config, states, sink, where);
         }
     }
     return findings;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -49,6 +50,19 @@ public:
             copy.push_back({std::string(m.topic), std::string(m.payload)});
         return check_all(copy);
     }
+
+    // §1.5.B3 on live data: renders the value_template of every sensor, binary_sensor and switch
+    // that stays retained in `configs` on the last payload of its state_topic in `states`
+    // (topic -> payload), and every availability item on its topic, and reports what HA would
+    // meet: no state at all (Error), a template path that does not resolve (Error), a numeric
+    // sensor (device_class, state_class or unit) getting a non-number (Error) or null (Warning,
+    // "unknown"), a switch/binary_sensor value matching neither payload_on nor payload_off
+    // (Error), an availability value matching neither payload_(not_)available (Error).
+    // Templates understood: "{{ value_json.<path> }}" and "{{ (value_json.<path> / N) |
+    // round(k) }}" (path = .key and [index] steps); any other template is a Warning.
+    [[nodiscard]] std::vector<Finding> check_states(
+        const std::vector<ConfigMessage>& configs,
+        const std::map<std::string, std::string>& states) const;
 
     [[nodiscard]] static std::size_t count(const std::vector<Finding>& findings, Severity severity);
 

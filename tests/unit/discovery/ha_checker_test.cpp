@@ -146,6 +146,9 @@ TEST(HaChecker, OriginRules) {
     p = power_sensor();
     p.erase("origin");
     EXPECT_FINDING(check(SENSOR_TOPIC, p), Severity::Warning, "§1.3");
+    p = power_sensor();
+    p["origin"]["version"] = "1.0";  // the origin schema allows no extra keys
+    EXPECT_FINDING(check(SENSOR_TOPIC, p), Severity::Error, "§1.5.A2");
 }
 
 // §1.5.A3
@@ -165,8 +168,8 @@ TEST(HaChecker, DeviceRules) {
     p["device"]["connections"] = Json::array();
     EXPECT_FINDING(check(SENSOR_TOPIC, p), Severity::Error, "§1.5.A3");
     p = power_sensor();
-    p["device"]["colour"] = "red";
-    EXPECT_FINDING(check(SENSOR_TOPIC, p), Severity::Warning, "§1.2.7");
+    p["device"]["colour"] = "red";  // the device schema allows no extra keys
+    EXPECT_FINDING(check(SENSOR_TOPIC, p), Severity::Error, "§1.5.A3");
     p = power_sensor();
     p.erase("device");
     EXPECT_FINDING(check(SENSOR_TOPIC, p), Severity::Warning, "§1.3");
@@ -196,6 +199,9 @@ TEST(HaChecker, AvailabilityRules) {
     p = power_sensor();
     p.erase("availability");
     EXPECT_FINDING(check(SENSOR_TOPIC, p), Severity::Warning, "§1.5.A4");  // mode without list
+    p = power_sensor();
+    p["availability"][1]["qos"] = 1;  // the item schema allows no extra keys
+    EXPECT_FINDING(check(SENSOR_TOPIC, p), Severity::Error, "§1.5.A4");
 }
 
 // §1.5.A5
@@ -432,8 +438,8 @@ TEST(HaChecker, DeviceDiscoveryRules) {
     d["components"].erase("ch0_power");
     EXPECT_FINDING(check(DEVICE_TOPIC, d), Severity::Error, "§1.1");
     d = device_payload();
-    d["unit_of_measurement"] = "W";  // not a shared option
-    EXPECT_FINDING(check(DEVICE_TOPIC, d), Severity::Warning, "§1.1");
+    d["unit_of_measurement"] = "W";  // not a shared option: the whole payload is rejected
+    EXPECT_FINDING(check(DEVICE_TOPIC, d), Severity::Error, "§1.5.A11");
     // Shared availability is inherited: a component adding availability_topic conflicts.
     d = device_payload();
     d["components"]["ch0_power"]["availability_topic"] = "intelergy/x";
@@ -448,6 +454,64 @@ TEST(HaChecker, DeviceDiscoveryRules) {
     EXPECT_FINDING(check(SENSOR_TOPIC, p), Severity::Error, "§1.1");
     // Migration marker alone is fine.
     EXPECT_TRUE(HaChecker{}.check(SENSOR_TOPIC, R"({"migrate_discovery": true})").empty());
+}
+
+// §1.5.B3 on live data: templates rendered on the states the entities read.
+TEST(HaChecker, StatesRenderThroughTheTemplates) {
+    const std::string state_topic = "intelergy/devices/shelly-aabbccddeeff/state";
+    std::map<std::string, std::string> states{
+        {state_topic, R"({"power_w":61.4,"energy_wh":2057.5,"relay":"ON"})"},
+        {"intelergy/bridge/state", R"({"state":"online"})"},
+        {"intelergy/devices/shelly-aabbccddeeff/availability", "online"}};
+    Json d = device_payload();
+    d["components"]["ch0_energy"] = {
+        {"platform", "sensor"},
+        {"unique_id", "intelergy_aabbccddeeff_ch0_energy"},
+        {"state_topic", state_topic},
+        {"value_template", "{{ (value_json.energy_wh / 1000) | round(6) }}"},
+        {"device_class", "energy"},
+        {"state_class", "total_increasing"},
+        {"unit_of_measurement", "kWh"}};
+    const std::vector<ConfigMessage> configs{{DEVICE_TOPIC, d.dump()}};
+    const HaChecker checker;
+    EXPECT_EQ(dump(checker.check_all(configs)), "");
+    EXPECT_EQ(dump(checker.check_states(configs, states)), "");
+
+    auto broken = states;
+    broken.erase(state_topic);
+    EXPECT_FINDING(checker.check_states(configs, broken), Severity::Error, "§1.5.B3");
+    broken = states;
+    broken[state_topic] = R"({"power_w":"61.4 W","energy_wh":2057.5,"relay":"ON"})";
+    EXPECT_FINDING(checker.check_states(configs, broken), Severity::Error, "§1.5.B3");
+    broken[state_topic] = R"({"energy_wh":2057.5,"relay":"ON"})";  // no power_w
+    EXPECT_FINDING(checker.check_states(configs, broken), Severity::Error, "§1.5.B3");
+    broken[state_topic] = R"({"power_w":61.4,"energy_wh":"x","relay":"ON"})";
+    EXPECT_FINDING(checker.check_states(configs, broken), Severity::Error, "§1.5.B3");
+    broken[state_topic] = R"({"power_w":61.4,"energy_wh":2057.5,"relay":true})";
+    EXPECT_FINDING(checker.check_states(configs, broken), Severity::Error, "§1.5.B3");
+    broken[state_topic] = R"({"power_w":null,"energy_wh":2057.5,"relay":"OFF"})";
+    EXPECT_FINDING(checker.check_states(configs, broken), Severity::Warning, "§1.5.B3");
+    broken = states;
+    broken["intelergy/bridge/state"] = "online";  // not JSON: value_json.state is undefined
+    EXPECT_FINDING(checker.check_states(configs, broken), Severity::Error, "§1.5.B3");
+    broken = states;
+    broken["intelergy/devices/shelly-aabbccddeeff/availability"] = "true";
+    EXPECT_FINDING(checker.check_states(configs, broken), Severity::Error, "§1.5.B3");
+
+    // Channel paths, and a template form the checker does not evaluate.
+    Json strip = device_payload();
+    strip["components"]["ch0_power"]["value_template"] = "{{ value_json.channels[1].power_w }}";
+    const std::vector<ConfigMessage> strip_configs{{DEVICE_TOPIC, strip.dump()}};
+    auto strip_states = states;
+    strip_states[state_topic] = R"({"relay":"OFF","channels":[{"power_w":1},{"power_w":2.5}]})";
+    EXPECT_EQ(dump(checker.check_states(strip_configs, strip_states)), "");
+    strip_states[state_topic] = R"({"relay":"OFF","channels":[{"power_w":1}]})";
+    EXPECT_FINDING(checker.check_states(strip_configs, strip_states), Severity::Error, "§1.5.B3");
+    strip["components"]["ch0_power"]["value_template"] = "{{ value_json.power_w | float(0) }}";
+    EXPECT_FINDING(checker.check_states({{DEVICE_TOPIC, strip.dump()}}, states), Severity::Warning,
+                   "§1.5.B3");
+    // A removed config is not checked.
+    EXPECT_TRUE(checker.check_states({{DEVICE_TOPIC, d.dump()}, {DEVICE_TOPIC, ""}}, {}).empty());
 }
 
 TEST(HaChecker, CheckAllFindsDuplicateUniqueIdsAcrossTopics) {
