@@ -134,8 +134,17 @@ void HaDiscovery::device_changed(const ManagedDevice& device) {
 
 void HaDiscovery::device_removed(const store::DeviceRow& row) {
     if (!enabled_) return;
-    publish(builder_.clear_device(describe(row)));
-    published_.erase(row.id);
+    // Clear exactly the topics published for it. An empty payload on a device topic HA never
+    // saw makes HA log "No device components to cleanup", so the other mode's topics are not
+    // touched: retained leftovers of an earlier mode were cleared at start (finish_cleanup).
+    std::vector<discovery::DiscoveryMessage> configs;
+    if (const auto it = published_.find(row.id); it != published_.end()) {
+        configs = std::move(it->second);
+        published_.erase(it);
+    } else if (cleaned_) {
+        configs = builder_.device_configs(describe(row));
+    }  // else: not published yet; the start-up cleanup clears any retained config of it
+    for (const auto& m : configs) mqtt_.publish(m.topic, "", 1, true);
 }
 
 void HaDiscovery::publish_stats() {
