@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <sstream>
+#include <string>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -65,8 +67,30 @@ int run_bridge(const config::AppConfig& config) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    spdlog::info("intelergy starting: {}", config::summarize(config));
+    // One log line per config table: journald stores each line of a multi-line message as an
+    // entry of its own, without our level and module prefix.
+    {
+        std::istringstream summary(config::summarize(config));
+        for (std::string line; std::getline(summary, line);) {
+            spdlog::info("intelergy starting: {}", line);
+        }
+    }
     log_security_warnings(config);
+    const std::string base = config.mqtt.base_topic;
+    bridge::PahoOptions opts;
+    opts.server_uri = config.mqtt.url.server_uri();
+    opts.client_id = config.mqtt.client_id;
+    apply_mqtt_security(opts, config.mqtt);  // username, password, TLS files
+    opts.keepalive = config.mqtt.keepalive;
+    opts.reconnect_min = config.mqtt.reconnect_min;
+    opts.reconnect_max = config.mqtt.reconnect_max;
+    opts.will = MqttMessage{base + "/bridge/state", R"({"state":"offline"})", 1, true};
+    bridge::PahoMqttClient mqtt(opts);
+    // Connect to the broker while the database work below runs: the connection is up by the
+    // time the devices are loaded, and Bridge::start() announces bridge/state then (it
+    // publishes nothing before). Connecting after the database work put the broker's round
+    // trips on the path from start to online (issue 8, bench/RESULTS.md).
+    mqtt.start();
     {
         // Waits on the migration lock if another process is migrating; READY=1 comes later.
         notify("STATUS=starting: applying database migrations");
@@ -83,16 +107,6 @@ int run_bridge(const config::AppConfig& config) {
             spdlog::warn("could not create readings partitions: {}", p.error().describe());
     }
 
-    const std::string base = config.mqtt.base_topic;
-    bridge::PahoOptions opts;
-    opts.server_uri = config.mqtt.url.server_uri();
-    opts.client_id = config.mqtt.client_id;
-    apply_mqtt_security(opts, config.mqtt);  // username, password, TLS files
-    opts.keepalive = config.mqtt.keepalive;
-    opts.reconnect_min = config.mqtt.reconnect_min;
-    opts.reconnect_max = config.mqtt.reconnect_max;
-    opts.will = MqttMessage{base + "/bridge/state", R"({"state":"offline"})", 1, true};
-    bridge::PahoMqttClient mqtt(opts);
 
     SystemClock clock;
     const std::string dsn = config.postgres.dsn;
@@ -174,7 +188,6 @@ int run_bridge(const config::AppConfig& config) {
         spdlog::error("cannot start: {}", st.error().describe());
         return 1;
     }
-    mqtt.start();
 
     ServiceMonitor monitor(config, bridge, mqtt, [&writer, &rollups](bridge::ServiceStats& s) {
         const auto w = writer.stats();
