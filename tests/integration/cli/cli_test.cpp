@@ -357,6 +357,143 @@ TEST_F(CliWithBridge, RegistersASimulatedPlugEndToEnd) {
               std::string::npos);
 }
 
+std::string random_mac() {
+    std::string hex;
+    for (const char ch : random_token(12)) hex += "0123456789abcdef"[static_cast<unsigned char>(ch) % 16];
+    return hex;
+}
+
+// Every device subcommand a user types, human output and --json, against a simulated plug, and
+// `discovered` for a plug that only announced itself on the broker.
+TEST_F(CliWithBridge, DeviceRenameMoveSetToggleAndDiscovered) {
+    const std::string mq_mac = random_mac();
+    const std::string mq_prefix = "shellyplusplugs-" + mq_mac;
+    const std::string sim_config = "/tmp/" + base_ + "-sim.json";
+    std::ofstream(sim_config) << Json{{"plugs",
+                                       {{{"name", "g2"}, {"kind", "gen2-plus-plug-s"},
+                                         {"mac", random_mac()}, {"profile", "constant:30"}},
+                                        {{"name", "mq"}, {"kind", "gen2-plus-plug-s"}, {"mac", mq_mac},
+                                         {"http", false}, {"mqtt", true}, {"profile", "constant:30"}}}}}
+                                     .dump();
+    SimProcess sim({"--config", sim_config, "--mqtt-url", *url_});
+    std::remove(sim_config.c_str());
+    const std::string url = sim.plug("g2")["url"];
+    ASSERT_EQ(cli({"user", "add", "alice"}).code, 0);
+    ASSERT_EQ(cli({"profile", "add", "alice/home", "--timezone", "Europe/Berlin"}).code, 0);
+    ASSERT_EQ(cli({"room", "add", "alice/home/kitchen"}).code, 0);
+    ASSERT_EQ(cli({"room", "add", "alice/home/hall"}).code, 0);
+
+    auto r = cli({"device", "add", "alice/home/kitchen/kettle", "--url", url, "--timeout", "20"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("added device shelly-", 0), 0U) << r.out;
+    EXPECT_NE(r.out.find(" as alice/home/kitchen/kettle (SNPL-00112EU, gen 2, http)"),
+              std::string::npos) << r.out;
+
+    r = cli({"device", "rename", "alice/home/kitchen/kettle", "teapot"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "renamed device alice/home/kitchen/kettle to teapot\n");
+    r = cli({"device", "move", "alice/home/kitchen/teapot", "alice/home/hall"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "moved device alice/home/kitchen/teapot to alice/home/hall\n");
+    r = cli({"device", "move", "alice/home/hall/teapot", "alice/home/attic"});
+    EXPECT_EQ(r.code, 1);
+    EXPECT_EQ(r.err.rfind("error: room 'alice/home/attic' not found", 0), 0U) << r.err;
+
+    // The relay: off, then toggle (back on), with --json; the simulator's relay follows.
+    auto relay_on = [&] { return sim.control("/sim/plugs")["plugs"][0]["channels"][0]["output"]; };
+    r = cli({"device", "set", "alice/home/hall/teapot", "off", "--timeout", "20"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "device alice/home/hall/teapot: relay OFF\n");
+    EXPECT_EQ(relay_on(), false);
+    r = cli({"device", "set", "alice/home/hall/teapot", "toggle", "--json", "--timeout", "20"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(Json::parse(r.out)["relay"], "TOGGLE");
+    EXPECT_EQ(relay_on(), true);
+
+    r = cli({"device", "list", "alice/home"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("alice/home/hall/teapot"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("kettle"), std::string::npos) << r.out;
+
+    // The MQTT-only plug has announced itself (<prefix>/online): `discovered` lists it.
+    std::string listed;
+    for (int i = 0; i < 40 && listed.find(mq_prefix) == std::string::npos; ++i) {
+        r = cli({"discovered"});
+        ASSERT_EQ(r.code, 0) << r.err;
+        listed = r.out;
+        if (listed.find(mq_prefix) == std::string::npos) std::this_thread::sleep_for(250ms);
+    }
+    EXPECT_NE(listed.find("TOPIC PREFIX"), std::string::npos) << listed;
+    EXPECT_NE(listed.find(mq_prefix), std::string::npos) << listed;
+    r = cli({"discovered", "--json"});
+    const auto discovered = Json::parse(r.out);
+    bool found = false;
+    for (const auto& d : discovered["devices"]) found = found || d["topic_prefix"] == mq_prefix;
+    EXPECT_TRUE(found) << r.out;
+    r = cli({"device", "add", "alice/home/kitchen/radio", "--mqtt", "--topic-prefix", mq_prefix,
+             "--timeout", "20"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("as alice/home/kitchen/radio (SNPL-00112EU, gen 2, mqtt)"), std::string::npos)
+        << r.out;
+    EXPECT_EQ(cli({"discovered", "--json"}).out.find(mq_prefix), std::string::npos);
+
+    r = cli({"device", "remove", "alice/home/hall/teapot"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "removed device alice/home/hall/teapot\n");
+    r = cli({"device", "remove", "alice/home/hall/teapot"});
+    EXPECT_EQ(r.code, 1);
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0U) << r.err;
+}
+
+// `intelergy setup` as a first-time user runs it: every step, a bad answer asked again at each
+// kind of question, and a simulated plug registered for real at the end.
+TEST_F(CliWithBridge, SetupRegistersAPlugAndAsksAgainForBadAnswers) {
+    SimProcess sim({"--gen3", "1", "--password", "pw3", "--profile", "constant:20"});
+    const std::string url = sim.plugs()[0]["url"];
+    const std::string input =
+        "bad/user\n"  // refused locally: '/' in a name
+        "bob\n"
+        "\n"           // profile name: the default "home"
+        "Nowhere/Land\n"  // refused by the bridge
+        "Europe/Paris\n"
+        "0.25\n"
+        "EUR\n"
+        "kitchen\n"
+        "maybe\n"      // not y/n
+        "y\n"
+        "kettle\n"
+        "ftp\n"        // neither http nor mqtt
+        "http\n" +
+        url + "\n"
+        "admin\n"
+        "wrong\n"      // refused by the plug: the bridge's error is shown, setup goes on
+        "\n"
+        "y\n"          // try again
+        "kettle\n"
+        "http\n" +
+        url + "\n"
+        "admin\n"
+        "pw3\n"
+        "5\n"
+        "n\n";
+    const auto r = cli({"setup", "--timeout", "20"}, input);
+    EXPECT_EQ(r.code, 0) << r.out << r.err;
+    for (const char* refused : {"user name must not contain '/'", "unknown time zone 'Nowhere/Land'",
+                                "please answer y or n", "please answer http or mqtt",
+                                "rejected the credentials"})
+        EXPECT_NE(r.err.find(refused), std::string::npos) << refused << "\n" << r.err;
+    for (const char* done : {"added user bob", "added profile bob/home (time zone Europe/Paris)",
+                             "tariff 0.25 EUR/kWh", "added room bob/home/kitchen",
+                             "as bob/home/kitchen/kettle (S3PL-00112EU, gen 3, http)",
+                             "Setup done: bob/home/kitchen with 1 plug(s) added"})
+        EXPECT_NE(r.out.find(done), std::string::npos) << done << "\n" << r.out;
+    EXPECT_EQ((r.out + r.err).find("pw3"), std::string::npos) << "password echoed";
+    const auto list = Json::parse(cli({"device", "list", "bob", "--json"}).out);
+    ASSERT_EQ(list["devices"].size(), 1U);
+    EXPECT_EQ(list["devices"][0]["path"], "bob/home/kitchen/kettle");
+    EXPECT_EQ(list["devices"][0]["poll_interval_s"], 5);
+}
+
 TEST_F(CliTest, NoBridgeExitsThreeWithinTheTimeout) {
     auto r = cli({"user", "list", "--timeout", "1"});
     EXPECT_EQ(r.code, 3);
