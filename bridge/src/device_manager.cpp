@@ -147,6 +147,7 @@ void DeviceManager::upsert(const store::DeviceRow& row,
         discovered_.forget(row.topic_prefix);
         if (mqtt_.connected()) subscribe_device(d);
         if (row.generation != Generation::Gen1 && !d.gen2.has_baseline()) request_baseline(d);
+        if (row.generation == Generation::Gen1) request_gen1_update(d);
     } else if (!row.credentials_error.empty()) {
         // Polling without the real password would only earn auth failures: say why, once
         // per (re)load, and leave the plug offline until the key or the password is fixed.
@@ -204,7 +205,15 @@ void DeviceManager::on_mqtt_connected() {
         if (!d->latest.empty()) publish_state(*d);
         if (d->row.transport == store::Transport::Mqtt && d->row.generation != Generation::Gen1)
             request_baseline(*d);  // values may have gone stale while we were away
+        if (d->row.transport == store::Transport::Mqtt && d->row.generation == Generation::Gen1)
+            request_gen1_update(*d);
     }
+}
+
+void DeviceManager::request_gen1_update(const ManagedDevice& d) {
+    // A Gen1 plug publishes on its own only every mqtt_update_period (30 s by default, 0 = never):
+    // ask it to republish relay, power and energy now ("update" on shellies/<id>/command).
+    if (mqtt_.connected()) mqtt_.publish(d.row.topic_prefix + "/command", "update", 0, false);
 }
 
 bool DeviceManager::covered_by_wildcards(const ManagedDevice& d) const {
@@ -595,7 +604,8 @@ void DeviceManager::process(ManagedDevice& d, std::vector<Reading> readings) {
         std::optional<store::EnergyBookRow> book;
         if (r.counter_raw) {
             auto& st = d.books[r.channel];
-            const auto up = drivers::update_counter(st, *r.counter_raw, r.counter_unit, r.ts, limits_);
+            const auto up = drivers::update_counter(st, *r.counter_raw, r.counter_unit, r.ts, limits_,
+                                                    r.power_w, r.device_time);
             switch (up.event) {
                 case drivers::CounterEvent::Reset:
                     log_->info("counter reset device={} channel={} {}", d.row.id, r.channel, up.detail);

@@ -117,6 +117,7 @@ private:
     void poll_failed(ManagedDevice& d, const std::string& why, bool auth);
     void request_baseline(ManagedDevice& d);
     void retry_baseline(ManagedDevice& d);
+    void request_gen1_update(const ManagedDevice& d);
     void process(ManagedDevice& d, std::vector<Reading> readings);
     void set_availability(ManagedDevice& d, Availability a, const std::string& detail);
     void publish_state(const ManagedDevice& d);

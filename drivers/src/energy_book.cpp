@@ -63,8 +63,48 @@ const char* to_string(CounterEvent event) noexcept {
     return "unknown";
 }
 
+namespace {
+
+// Energy the device counted between the previous sample and a reset, then lost with it.
+double energy_lost_at_reset(const CounterState& state, double raw_since_reset_wh, SysTime ts,
+                            std::optional<double> power_w, std::optional<SysTime> device_ts,
+                            const EnergyLimits& limits) {
+    if (!power_w || !state.last_power_w || !state.last_sample_ts) return 0;
+    double gap_s = std::chrono::duration<double>(ts - *state.last_sample_ts).count();
+    if (device_ts && state.last_sample_device_ts && *device_ts > *state.last_sample_device_ts)
+        gap_s = std::chrono::duration<double>(*device_ts - *state.last_sample_device_ts).count();
+    if (gap_s <= 0 || gap_s > limits.max_gap_estimate_s) return 0;
+    const double watts = std::min((std::fabs(*power_w) + std::fabs(*state.last_power_w)) / 2.0,
+                                  limits.max_power_w);
+    return std::max(0.0, watts * gap_s / 3600.0 - raw_since_reset_wh);
+}
+
+CounterUpdate update_counter_impl(CounterState& state, double raw, CounterUnit unit, SysTime ts,
+                                  const EnergyLimits& limits, std::optional<double> power_w,
+                                  std::optional<SysTime> device_ts);
+
+}  // namespace
+
 CounterUpdate update_counter(CounterState& state, double raw, CounterUnit unit, SysTime ts,
-                             const EnergyLimits& limits) {
+                             const EnergyLimits& limits, std::optional<double> power_w,
+                             std::optional<SysTime> device_ts) {
+    if (power_w && !std::isfinite(*power_w)) power_w.reset();
+    const bool newest = !state.last_sample_ts || ts >= *state.last_sample_ts;
+    const bool out_of_order = state.last_ts && ts < *state.last_ts;
+    auto up = update_counter_impl(state, raw, unit, ts, limits, power_w, device_ts);
+    if (newest && !out_of_order && up.event != CounterEvent::Rejected) {
+        state.last_sample_ts = ts;
+        state.last_sample_device_ts = device_ts;
+        state.last_power_w = power_w;
+    }
+    return up;
+}
+
+namespace {
+
+CounterUpdate update_counter_impl(CounterState& state, double raw, CounterUnit unit, SysTime ts,
+                                  const EnergyLimits& limits, std::optional<double> power_w,
+                                  std::optional<SysTime> device_ts) {
     if (!std::isfinite(raw) || raw < 0) {
         return result(CounterEvent::Rejected, state, 0, "invalid raw counter value");
     }
@@ -127,17 +167,21 @@ CounterUpdate update_counter(CounterState& state, double raw, CounterUnit unit, 
     // possible in the time since the last sample.
     if (raw_wh <= plausible_increase_wh(state, ts, limits)) {
         const double before = state.lifetime_wh;
-        state.offset_wh += last;
+        const double lost = energy_lost_at_reset(state, raw_wh, ts, power_w, device_ts, limits);
+        state.offset_wh += last + lost;
         state.lifetime_wh = std::max(state.lifetime_wh, state.offset_wh + raw_wh);
         state.offset_wh = state.lifetime_wh - raw_wh;
         accept(state, raw_wh, ts);
-        return result(CounterEvent::Reset, state, state.lifetime_wh - before,
-                      "counter reset from " + wh(last) + " to " + wh(raw_wh));
+        std::string detail = "counter reset from " + wh(last) + " to " + wh(raw_wh);
+        if (lost > 0) detail += "; " + wh(lost) + " before the reset estimated from power";
+        return result(CounterEvent::Reset, state, state.lifetime_wh - before, std::move(detail));
     }
     rebase(state, raw_wh, ts);
     return result(CounterEvent::Rebased, state, 0,
                   "counter dropped from " + wh(last) + " to implausible " + wh(raw_wh) +
                       "; rebased without counting");
 }
+
+}  // namespace
 
 }  // namespace intelergy::drivers

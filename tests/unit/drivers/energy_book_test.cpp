@@ -130,6 +130,81 @@ TEST(EnergyBook, Gen2ResetCountersToZero) {
     EXPECT_DOUBLE_EQ(a.lifetime_wh, 1000.5);
 }
 
+// The device counted energy between the last sample and the reset, then threw it away with the
+// counter. With power on both samples the book estimates that stretch: exact for a steady load.
+TEST(EnergyBook, EnergyBeforeAResetIsEstimatedFromPowerForASteadyLoad) {
+    const auto gen1 = [](CounterState& s, double raw, std::int64_t t, double watts) {
+        return update_counter(s, raw, CounterUnit::WattMinute, at_s(T0 + t), kLimits, watts);
+    };
+    // 600 W = 10 Wh/min = 600 Wmin/min. Polled every 10 s; the plug reboots at t=24.
+    CounterState s;
+    gen1(s, 0, 0, 600);
+    gen1(s, 100, 10, 600);
+    gen1(s, 200, 20, 600);  // counter 200 Wmin = 3.333 Wh
+    auto r = gen1(s, 60, 30, 600);  // 6 s since the reboot: 60 Wmin = 1 Wh
+    EXPECT_EQ(r.event, CounterEvent::Reset);
+    // 10 s at 600 W = 1.6667 Wh in the gap; 1 Wh of it is in the new counter.
+    EXPECT_NEAR(r.delta_wh, 600.0 * 10 / 3600, 1e-9);
+    EXPECT_NEAR(s.lifetime_wh, 600.0 * 30 / 3600, 1e-9);  // exactly the energy consumed
+    EXPECT_NE(r.detail.find("estimated from power"), std::string::npos) << r.detail;
+    // And it keeps counting from there without counting anything twice.
+    gen1(s, 160, 40, 600);
+    EXPECT_NEAR(s.lifetime_wh, 600.0 * 40 / 3600, 1e-9);
+
+    // Switch.ResetCounters on a Gen2 Wh counter, the same way.
+    CounterState g2;
+    update_counter(g2, 50.0, CounterUnit::WattHour, at_s(T0), kLimits, 360.0);
+    update_counter(g2, 51.0, CounterUnit::WattHour, at_s(T0 + 10), kLimits, 360.0);
+    auto z = update_counter(g2, 0.4, CounterUnit::WattHour, at_s(T0 + 20), kLimits, 360.0);
+    EXPECT_EQ(z.event, CounterEvent::Reset);
+    EXPECT_NEAR(g2.lifetime_wh, 52.0, 1e-9);  // 10 s at 360 W = 1 Wh: 0.6 before, 0.4 after
+}
+
+// The device meters by its own clock: when both samples carry it, the gap is measured on it
+// (a sample that waited in a queue, or a simulator running faster than real time).
+TEST(EnergyBook, ResetEstimateUsesTheDeviceClockWhenBothSamplesHaveIt) {
+    CounterState s;
+    update_counter(s, 50.0, CounterUnit::WattHour, at_s(T0), kLimits, 360.0, at_s(T0 + 1000));
+    // Received 1 s apart, metered 10 s apart.
+    auto r = update_counter(s, 0.4, CounterUnit::WattHour, at_s(T0 + 1), kLimits, 360.0,
+                            at_s(T0 + 1010));
+    EXPECT_EQ(r.event, CounterEvent::Reset);
+    EXPECT_NEAR(s.lifetime_wh, 51.0, 1e-9);
+    // Only one side has a device time: the receive times are used.
+    CounterState t;
+    update_counter(t, 50.0, CounterUnit::WattHour, at_s(T0), kLimits, 360.0);
+    update_counter(t, 0.4, CounterUnit::WattHour, at_s(T0 + 20), kLimits, 360.0, at_s(T0 + 9999));
+    EXPECT_NEAR(t.lifetime_wh, 52.0, 1e-9);
+}
+
+TEST(EnergyBook, ResetEstimateNeedsPowerAShortGapAndIsNeverNegative) {
+    // No power: nothing is estimated (as before).
+    CounterState a;
+    wh(a, 100.0, 0);
+    wh(a, 0.0, 10);
+    EXPECT_DOUBLE_EQ(a.lifetime_wh, 100.0);
+    // A gap longer than max_gap_estimate_s: nothing is estimated.
+    CounterState b;
+    update_counter(b, 100.0, CounterUnit::WattHour, at_s(T0), kLimits, 100.0);
+    update_counter(b, 0.0, CounterUnit::WattHour, at_s(T0 + 3600), kLimits, 100.0);
+    EXPECT_DOUBLE_EQ(b.lifetime_wh, 100.0);
+    // The new counter already holds more than power x gap: nothing extra, nothing subtracted.
+    CounterState c;
+    update_counter(c, 100.0, CounterUnit::WattHour, at_s(T0), kLimits, 0.0);
+    update_counter(c, 2.0, CounterUnit::WattHour, at_s(T0 + 10), kLimits, 0.0);
+    EXPECT_DOUBLE_EQ(c.lifetime_wh, 102.0);
+    // Absurd power is capped at max_power_w.
+    CounterState d;
+    update_counter(d, 100.0, CounterUnit::WattHour, at_s(T0), kLimits, 1e9);
+    update_counter(d, 0.0, CounterUnit::WattHour, at_s(T0 + 36), kLimits, 1e9);
+    EXPECT_NEAR(d.lifetime_wh, 100.0 + kLimits.max_power_w * 36 / 3600, 1e-9);
+    // NaN power counts as no power.
+    CounterState e;
+    update_counter(e, 100.0, CounterUnit::WattHour, at_s(T0), kLimits, std::nan(""));
+    update_counter(e, 0.0, CounterUnit::WattHour, at_s(T0 + 10), kLimits, 500.0);
+    EXPECT_DOUBLE_EQ(e.lifetime_wh, 100.0);
+}
+
 TEST(EnergyBook, ImplausibleDropIsRebasedWithoutCounting) {
     CounterState s;
     wh(s, 1000.0, 0);

@@ -20,6 +20,11 @@ struct CounterState {
     // Newest rejected spike (Wh). Transient helper for the rebase rule; a store may skip it:
     // when it is missing, a persisted pending_rejects simply restarts counting at 1.
     std::optional<double> pending_raw_wh;
+    // Newest sample's time and power (transient, not persisted): at a reset they let the book
+    // count the energy of the unobserved stretch before the reset (see update_counter).
+    std::optional<SysTime> last_sample_ts;
+    std::optional<SysTime> last_sample_device_ts;
+    std::optional<double> last_power_w;
 };
 
 struct EnergyLimits {
@@ -30,6 +35,9 @@ struct EnergyLimits {
     // advances at minute rollover may legitimately jump by a whole minute of energy one second
     // after the previous sample.
     double min_window_s{60.0};
+    // Longest gap between the last sample before a reset and the first one after it over which
+    // the energy consumed before the reset is estimated from power; longer gaps count nothing.
+    double max_gap_estimate_s{600.0};
 };
 
 enum class CounterEvent { First, Advanced, Unchanged, Held, Reset, Rejected, Rebased };
@@ -64,10 +72,19 @@ struct CounterUpdate {
 //  * WattMinute counter, any drop; Wh counter, larger drop -> device counter was reset
 //    (Gen1 reboot, Switch.ResetCounters): if raw itself is plausible for the time since last_ts
 //    -> Reset: offset += last_raw, lifetime = offset + raw (energy since the reset counted);
-//    else Rebased (count nothing).
+//    else Rebased (count nothing). The device counted energy between the last sample and the
+//    reset that it then threw away; when `power_w` is given for this sample and was given for
+//    the previous one, and the gap is at most max_gap_estimate_s, that energy is estimated:
+//    |mean power of the two samples| x gap, minus what the counter holds since the reset (never
+//    negative, never above max_power_w x gap). The gap is measured on the device's clock when
+//    both samples carry `device_ts` (the clock the device meters by), else on `ts`. Exact for
+//    a constant load; without power the stretch is not counted (an underestimate of at most one
+//    polling interval of energy).
 // Any accepted sample clears pending_rejects. lifetime_wh never decreases and no energy is
 // counted twice.
 CounterUpdate update_counter(CounterState& state, double raw, CounterUnit unit, SysTime ts,
-                             const EnergyLimits& limits);
+                             const EnergyLimits& limits,
+                             std::optional<double> power_w = std::nullopt,
+                             std::optional<SysTime> device_ts = std::nullopt);
 
 }  // namespace intelergy::drivers
