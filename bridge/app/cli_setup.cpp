@@ -214,6 +214,13 @@ private:
             auto tariff = ask("Electricity price per kWh, e.g. 0.32 (empty: none)");
             if (!tariff) return EXIT_ABORTED;
             if (tariff->empty()) return std::nullopt;
+            // Checked right away (the request's own rule), before the currency is asked.
+            CliArgs trial = command("profile update", path);
+            trial.tariff = *tariff;
+            if (auto request = build_request(trial); !request) {
+                err_ << "  " << request.error().message << "; try again\n";
+                continue;
+            }
             auto currency = ask("Currency", "EUR");
             if (!currency) return EXIT_ABORTED;
             bool fatal = false;
@@ -286,9 +293,20 @@ private:
                 if (!password) return EXIT_ABORTED;
                 add.password = *password;
             }
-            auto interval = ask("Poll interval in seconds (empty: the bridge's default)");
-            if (!interval) return EXIT_ABORTED;
-            if (!interval->empty()) add.poll_interval = *interval;
+            while (true) {
+                auto interval = ask("Poll interval in seconds (empty: the bridge's default)");
+                if (!interval) return EXIT_ABORTED;
+                if (interval->empty()) break;
+                // Checked here so a typo does not throw away the answers above.
+                CliArgs trial = command("device options", "shelly-000000000000");
+                trial.poll_interval = *interval;
+                if (auto request = build_request(trial); !request) {
+                    err_ << "  " << request.error().message << "; try again\n";
+                    continue;
+                }
+                add.poll_interval = *interval;
+                break;
+            }
         }
         bool fatal = false;
         if (send(add, fatal).kind == Reply::Kind::Ok) ++devices_;

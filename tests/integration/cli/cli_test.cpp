@@ -456,6 +456,7 @@ TEST_F(CliWithBridge, SetupRegistersAPlugAndAsksAgainForBadAnswers) {
         "\n"           // profile name: the default "home"
         "Nowhere/Land\n"  // refused by the bridge
         "Europe/Paris\n"
+        "abc\n"       // not a number: asked again at once, before the currency
         "0.25\n"
         "EUR\n"
         "kitchen\n"
@@ -474,13 +475,16 @@ TEST_F(CliWithBridge, SetupRegistersAPlugAndAsksAgainForBadAnswers) {
         url + "\n"
         "admin\n"
         "pw3\n"
+        "x5\n"        // not whole seconds: only the interval is asked again
         "5\n"
         "n\n";
     const auto r = cli({"setup", "--timeout", "20"}, input);
     EXPECT_EQ(r.code, 0) << r.out << r.err;
     for (const char* refused : {"user name must not contain '/'", "unknown time zone 'Nowhere/Land'",
                                 "please answer y or n", "please answer http or mqtt",
-                                "rejected the credentials"})
+                                "rejected the credentials",
+                                "--tariff must be a number >= 0 (price per kWh); try again",
+                                "--poll-interval must be whole seconds from 1 to 86400; try again"})
         EXPECT_NE(r.err.find(refused), std::string::npos) << refused << "\n" << r.err;
     for (const char* done : {"added user bob", "added profile bob/home (time zone Europe/Paris)",
                              "tariff 0.25 EUR/kWh", "added room bob/home/kitchen",
