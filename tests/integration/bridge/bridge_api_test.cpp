@@ -29,6 +29,13 @@ TEST_F(BridgeApi, HealthCheckAndTransactionEcho) {
     EXPECT_EQ(r["data"]["database"], true);
     const auto n = request("health_check", {{"transaction", 7}});
     EXPECT_EQ(n["transaction"], 7);
+    // `info` answers with what bridge/info holds: the version and no secrets.
+    const auto info = request("info", {{"transaction", "t-43"}});
+    EXPECT_EQ(info["status"], "ok") << info.dump();
+    EXPECT_EQ(info["transaction"], "t-43");
+    EXPECT_FALSE(info["data"].value("version", "").empty()) << info.dump();
+    EXPECT_EQ(info["data"].value("base_topic", ""), base_);
+    EXPECT_EQ(info.dump().find(db_->dsn()), std::string::npos);
 }
 
 TEST_F(BridgeApi, HierarchyRoundTrip) {
