@@ -160,7 +160,15 @@ c() {  # c 'shell command' -> run in the container as root, as an admin would at
 check() {  # check DESCRIPTION 'shell command in the container'
     if c "$2"; then ok "$1"; else fail "$1"; fi
 }
-state=$(c 'timeout 180 systemctl is-system-running --wait' 2>&1)
+# Until systemd has its private socket up, systemctl says "Failed to connect to bus"; then wait
+# for the boot to finish (running, or degraded when some unit failed).
+state=""
+for _ in $(seq 180); do
+    state=$(c 'systemctl is-system-running' 2>&1)
+    case "$state" in running|degraded) break ;; esac
+    kill -0 "$nspawn_pid" 2>/dev/null || break
+    sleep 1
+done
 if [ "$state" != running ] && [ "$state" != degraded ]; then
     cat "$run.console"
     skip "the container's systemd did not finish booting (is-system-running: '$state')"
