@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace intelergy::sim {
 namespace {
 
 using test::constant_plug;
+using test::keys;
+using test::load_payload;
 using test::T0;
 
 Json only(const std::vector<MqttMessage>& msgs, const std::string& topic_suffix) {
@@ -100,6 +104,63 @@ TEST(SimMqttLogic, Gen1TopicsAndUnits) {
     ASSERT_FALSE(cmd.empty());
     EXPECT_EQ(cmd[0].topic, plug.mqtt_prefix() + "/relay/0");
     EXPECT_EQ(cmd[0].payload, "off");
+}
+
+// Every Gen1 topic of the reference capture (tests/unit/tools/data/gen1_mqtt_messages.json) is
+// published by the simulator, with the same kind of payload; "update" republishes them.
+TEST(SimMqttLogic, Gen1TopicsMatchTheReferenceCapture) {
+    ManualClock clock(T0);
+    Plug plug(constant_plug(PlugKind::GEN1_PLUG_S, 61.42), clock, 1);
+    MqttDeviceLogic logic(plug);
+    auto out = logic.on_connect(clock.now_us());
+    clock.advance_s(30.0);
+    const auto periodic = logic.tick(clock.now_us());
+    out.insert(out.end(), periodic.begin(), periodic.end());
+    const auto ref = load_payload("gen1_mqtt_messages.json");
+    const std::string ref_prefix = "shellies/shellyplug-s-D4E5F6";
+    for (const auto& m : ref["messages"]) {
+        std::string topic = m["topic"];
+        if (topic.starts_with(ref_prefix)) topic = plug.mqtt_prefix() + topic.substr(ref_prefix.size());
+        const auto found = std::find_if(out.begin(), out.end(), [&](const MqttMessage& x) { return x.topic == topic; });
+        ASSERT_NE(found, out.end()) << topic;
+        if (m["payload"].is_object()) {
+            const auto j = Json::parse(found->payload);
+            for (auto it = m["payload"].begin(); it != m["payload"].end(); ++it)
+                EXPECT_TRUE(j.contains(it.key())) << topic << " lacks " << it.key();
+        } else {
+            // Numbers stay numbers as text, words stay words.
+            const std::string want = m["payload"];
+            const bool numeric = want.find_first_not_of("0123456789.-") == std::string::npos;
+            EXPECT_EQ(found->payload.find_first_not_of("0123456789.-") == std::string::npos, numeric)
+                << topic << ": " << found->payload;
+        }
+    }
+    const auto update = logic.on_message(plug.mqtt_prefix() + "/command", "update", clock.now_us());
+    EXPECT_TRUE(std::any_of(update.begin(), update.end(), [&](const MqttMessage& x) {
+        return x.topic == plug.mqtt_prefix() + "/relay/0/energy";
+    }));
+}
+
+// NotifyStatus frames have the reference capture's envelope (gen2_mqtt_notifystatus.json).
+TEST(SimMqttLogic, NotifyStatusEnvelopeMatchesTheReferenceCapture) {
+    ManualClock clock(T0);
+    Plug plug(constant_plug(PlugKind::GEN2_PLUS_PLUG_S, 61.4), clock, 1);
+    MqttDeviceLogic logic(plug);
+    logic.on_connect(clock.now_us());
+    plug.set_power(0, 70.0);
+    const auto frame = only(logic.tick(clock.now_us()), "/events/rpc");
+    ASSERT_TRUE(frame.is_object());
+    const auto ref = load_payload("gen2_mqtt_notifystatus.json");
+    Json ref_frame;
+    for (const auto& m : ref["messages"])
+        if (m["topic"].get<std::string>().ends_with("/events/rpc")) {
+            ref_frame = m["payload"];
+            break;
+        }
+    ASSERT_TRUE(ref_frame.is_object());
+    EXPECT_EQ(keys(frame), keys(ref_frame));
+    EXPECT_TRUE(frame["params"]["ts"].is_number());
+    EXPECT_TRUE(frame["params"]["switch:0"].contains("id"));
 }
 
 }  // namespace
