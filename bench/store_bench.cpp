@@ -5,7 +5,14 @@
 //
 //   store_bench [ADMIN_DSN] [--rows N] [--devices D] [--batch B] [--no-year] [--year-only]
 //   store_bench [ADMIN_DSN] --year-query [--devices D] [--runs R]
+//   store_bench [ADMIN_DSN] --lag [--devices D] [--seconds S]
 //   (ADMIN_DSN defaults to $INTELERGY_TEST_PG_DSN; psql must be on PATH)
+//
+// --lag is the rollup lag under a steady ingest, without MQTT: D plugs (default 1,000) each
+// send one reading a second (D readings/s) through a ReadingWriter with the bridge's options,
+// while a RollupWorker thread with the bridge's options rolls them up, for S seconds (default
+// 30). Every second it samples the dirty marks waiting and the lag (age of the oldest reading
+// not rolled up yet); at the end, the time until no mark is left (bounded: 120 s).
 //
 // --year-query measures only the query of a year of daily totals for a home of D devices
 // (default 50) through PgEnergyHistory::query_energy, the code behind energy/query and
@@ -20,6 +27,7 @@
 #include <iostream>
 #include <pqxx/pqxx>
 #include <random>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -240,17 +248,88 @@ int year_query(const std::string& admin, int devices, int runs) {
     return 0;
 }
 
+int lag_bench(const std::string& admin, int devices, int seconds) {
+    BenchDb db(admin, "intelergy_bench_lag");
+    const auto ids = db.devices(devices);
+    const SystemClock clock;
+    store::ReadingWriter writer(db.dsn(), clock);  // the bridge's defaults
+    store::RollupWorkerOptions ro;
+    ro.lag_warning = std::chrono::minutes(1);
+    store::RollupWorker worker(db.dsn(), clock, ro);
+    worker.start();
+    pqxx::connection probe(db.dsn());
+    const auto sample = [&] {
+        pqxx::nontransaction tx(probe);
+        const auto r = tx.exec1("SELECT count(*), coalesce(extract(epoch FROM now() - min(from_ts)), 0) "
+                                "FROM rollup_dirty");
+        return std::pair{r[0].as<long>(), r[1].as<double>()};
+    };
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<double> w(0, 2000);
+    std::vector<double> wh(ids.size(), 0);
+    std::vector<double> lags;
+    long max_marks = 0;
+    const auto t0 = Steady::now();
+    for (int sec = 0; sec < seconds; ++sec) {
+        const auto now = clock.now();
+        for (std::size_t d = 0; d < ids.size(); ++d) {
+            Reading r;
+            r.device_id = ids[d];
+            // Spread over the second, as plugs are.
+            r.ts = now + std::chrono::milliseconds(static_cast<long>(d * 1000 / ids.size()));
+            r.power_w = w(rng);
+            wh[d] += *r.power_w / 3600.0;
+            r.energy_wh = wh[d];
+            writer.submit(std::move(r));
+        }
+        std::this_thread::sleep_until(t0 + std::chrono::seconds(sec + 1));
+        const auto [marks, lag] = sample();
+        lags.push_back(lag);
+        max_marks = std::max(max_marks, marks);
+        std::printf("lag_sample  t=%d pending_marks=%ld lag_s=%.1f\n", sec + 1, marks, lag);
+    }
+    if (auto st = writer.flush(std::chrono::minutes(2)); !st) {
+        std::cerr << "flush failed: " << st.error().describe() << "\n";
+        return 1;
+    }
+    const auto t_end = Steady::now();
+    double catchup = -1;
+    while (seconds_since(t_end) < 120) {
+        if (sample().first == 0) {
+            catchup = seconds_since(t_end);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    worker.stop();
+    const auto st = worker.stats();
+    const auto l = spread(lags);
+    // Skip the first 5 s (start-up) for the steady-state figure.
+    std::vector<double> steady(lags.begin() + std::min<long>(5, static_cast<long>(lags.size()) - 1), lags.end());
+    const auto s = spread(steady);
+    std::printf("lag         devices=%d readings_per_s=%d seconds=%d lag_s min=%.1f median=%.1f max=%.1f "
+                "steady_max=%.1f max_pending_marks=%ld catchup_s=%.1f passes=%lu ranges=%lu "
+                "minutes=%lu failures=%lu\n",
+                devices, devices, seconds, l.min, l.median, l.max, s.max, max_marks, catchup,
+                static_cast<unsigned long>(st.passes), static_cast<unsigned long>(st.ranges),
+                static_cast<unsigned long>(st.minutes_written),
+                static_cast<unsigned long>(st.failures));
+    return catchup < 0 ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string admin;
     if (const char* env = std::getenv("INTELERGY_TEST_PG_DSN")) admin = env;
     std::size_t rows = 200'000;
-    int devices = 50;
+    int devices = -1;  // per mode: 50, or 1,000 for --lag
     std::size_t batch = 5'000;
     bool year = true;
     bool year_query_only = false;
     bool writer_parts = true;  // --year-only: only the device-year recompute
+    bool lag_only = false;
+    int seconds = 30;
     int runs = 9;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -259,6 +338,8 @@ int main(int argc, char** argv) {
         else if (a == "--batch" && i + 1 < argc) batch = std::stoul(argv[++i]);
         else if (a == "--no-year") year = false;
         else if (a == "--year-only") writer_parts = false;
+        else if (a == "--lag") lag_only = true;
+        else if (a == "--seconds" && i + 1 < argc) seconds = std::max(1, std::stoi(argv[++i]));
         else if (a == "--year-query") year_query_only = true;
         else if (a == "--runs" && i + 1 < argc) runs = std::max(1, std::stoi(argv[++i]));
         else admin = a;
@@ -269,6 +350,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
+        if (lag_only) return lag_bench(admin, devices < 0 ? 1000 : devices, seconds);
+        if (devices < 0) devices = 50;
         if (year_query_only) return year_query(admin, devices, runs);
         const SystemClock clock;
         const auto start = *parse_iso8601("2026-01-05T00:00:00Z");
@@ -372,7 +455,7 @@ int main(int argc, char** argv) {
             }
             std::printf("recompute   device_year_minutes=%lu seconds=%.3f\n",
                         static_cast<unsigned long>(worker.stats().minutes_written), seconds_since(t0));
-            // Check: the parents rebuilt by the per-range SQL of schema v2
+            // Check: the parents rebuilt by the per-range SQL
             // (intelergy_rollup_parents, one call for the whole year) are the same rows, bit for
             // bit, as the set-based pass wrote.
             pqxx::connection c(db.dsn());
@@ -392,7 +475,7 @@ int main(int argc, char** argv) {
             const auto b = tx.exec1(sums);
             bool same = true;
             for (int i = 0; i < 5; ++i) same = same && a[i].as<std::string>() == b[i].as<std::string>();
-            std::printf("recompute_check rows=%ld parents_identical_to_v2_sql=%s\n", a[4].as<long>(),
+            std::printf("recompute_check rows=%ld parents_identical_to_per_range_sql=%s\n", a[4].as<long>(),
                         same ? "yes" : "NO");
             if (!same) return 1;
         }

@@ -36,12 +36,21 @@ void mark_glitches(std::span<const RollupSample> samples, Getter get, const Roll
     }
 }
 
-// Per-minute accumulator; minutes outside [from, to) are dropped on the floor.
+// The accumulators of one minute: the bucket, and the energy from the counter and from the
+// integrated-power fill, kept apart until take() adds them.
+struct Slot {
+    MinuteBucket b;
+    double counter_wh{0}, fill_wh{0}, fill_s{0};
+};
+
+// Per-minute accumulator; minutes outside [from, to) are dropped on the floor. The steps below
+// walk time forwards, so the slot after the last one used is tried first (a year of minutes
+// is 525,600 slots: a tree lookup for each split was a tenth of a recompute's client time).
 class Accumulator {
 public:
     Accumulator(std::int64_t from_ms, std::int64_t to_ms) : from_(from_ms), to_(to_ms) {}
 
-    // Calls fn(bucket, seconds) for each minute overlapping [t0, t1) inside the range.
+    // Calls fn(slot, seconds) for each minute overlapping [t0, t1) inside the range.
     template <typename Fn>
     void split(std::int64_t t0, std::int64_t t1, Fn&& fn) {
         t0 = std::max(t0, from_);
@@ -49,38 +58,51 @@ public:
         for (std::int64_t m = floor_minute(t0); m < t1; m += MINUTE_MS) {
             const std::int64_t a = std::max(t0, m);
             const std::int64_t b = std::min(t1, m + MINUTE_MS);
-            if (b > a) fn(bucket(m), static_cast<double>(b - a) / 1000.0);
+            if (b > a) fn(slot(m), static_cast<double>(b - a) / 1000.0);
         }
     }
 
     MinuteBucket* at(std::int64_t ts_ms) {
         if (ts_ms < from_ || ts_ms >= to_) return nullptr;
-        return &bucket(floor_minute(ts_ms));
+        return &slot(floor_minute(ts_ms)).b;
     }
 
     std::vector<MinuteBucket> take() {
         std::vector<MinuteBucket> out;
-        out.reserve(buckets_.size());
-        for (auto& [start, b] : buckets_) {
+        out.reserve(slots_.size());
+        for (auto& [start, s] : slots_) {
+            auto& b = s.b;
             if (b.empty()) continue;
-            if (b.counter_s > 0 || fill_s_[start] > 0) b.energy_wh = counter_wh_[start] + fill_wh_[start];
+            if (b.counter_s > 0 || s.fill_s > 0) b.energy_wh = s.counter_wh + s.fill_wh;
             if (b.power_s > 0) b.energy_integrated_wh = b.sum_w_s / 3600.0;
             out.push_back(b);
         }
         return out;
     }
 
-    std::map<std::int64_t, double> counter_wh_, fill_wh_, fill_s_;
-
 private:
-    MinuteBucket& bucket(std::int64_t m) {
-        auto [it, inserted] = buckets_.try_emplace(m);
-        if (inserted) it->second.start_ms = m;
+    Slot& slot(std::int64_t m) {
+        if (last_ != slots_.end()) {
+            if (last_->first == m) return last_->second;
+            if (last_->first < m) {
+                const auto next = std::next(last_);
+                if (next != slots_.end() && next->first == m) return (last_ = next)->second;
+                if (next == slots_.end() || next->first > m) {
+                    last_ = slots_.emplace_hint(next, m, Slot{});
+                    last_->second.b.start_ms = m;
+                    return last_->second;
+                }
+            }
+        }
+        auto [it, inserted] = slots_.try_emplace(m);
+        if (inserted) it->second.b.start_ms = m;
+        last_ = it;
         return it->second;
     }
 
     std::int64_t from_, to_;
-    std::map<std::int64_t, MinuteBucket> buckets_;
+    std::map<std::int64_t, Slot> slots_;
+    std::map<std::int64_t, Slot>::iterator last_{slots_.end()};
 };
 
 struct CounterSegment {
@@ -136,9 +158,9 @@ std::vector<MinuteBucket> compute_minutes(std::span<const RollupSample> samples,
     }
     for (const auto& s : segments) {
         const double len_s = static_cast<double>(s.t1 - s.t0) / 1000.0;
-        acc.split(s.t0, s.t1, [&](MinuteBucket& b, double sec) {
-            b.counter_s += sec;
-            acc.counter_wh_[b.start_ms] += s.delta_wh * sec / len_s;
+        acc.split(s.t0, s.t1, [&](Slot& slot, double sec) {
+            slot.b.counter_s += sec;
+            slot.counter_wh += s.delta_wh * sec / len_s;
         });
     }
 
@@ -149,13 +171,13 @@ std::vector<MinuteBucket> compute_minutes(std::span<const RollupSample> samples,
         const auto& s = samples[i];
         const std::int64_t t0 = s.ts_ms;
         const std::int64_t t1 = std::min(samples[i + 1].ts_ms, t0 + hold_ms);
-        acc.split(t0, t1, [&](MinuteBucket& b, double sec) { b.covered_s += sec; });
+        acc.split(t0, t1, [&](Slot& slot, double sec) { slot.b.covered_s += sec; });
         if (!s.power_w) continue;
         const double w = *s.power_w;
-        acc.split(t0, t1, [&](MinuteBucket& b, double sec) {
-            b.power_s += sec;
-            b.sum_w_s += w * sec;
-            fold_extremes(b, w);
+        acc.split(t0, t1, [&](Slot& slot, double sec) {
+            slot.b.power_s += sec;
+            slot.b.sum_w_s += w * sec;
+            fold_extremes(slot.b, w);
         });
         // Parts of the hold outside every counter segment are filled with integrated power.
         while (seg < segments.size() && segments[seg].t1 <= t0) ++seg;
@@ -163,17 +185,17 @@ std::vector<MinuteBucket> compute_minutes(std::span<const RollupSample> samples,
         for (std::size_t k = seg; k < segments.size() && cursor < t1; ++k) {
             if (segments[k].t0 >= t1) break;
             if (segments[k].t0 > cursor) {
-                acc.split(cursor, segments[k].t0, [&](MinuteBucket& b, double sec) {
-                    acc.fill_s_[b.start_ms] += sec;
-                    acc.fill_wh_[b.start_ms] += w * sec / 3600.0;
+                acc.split(cursor, segments[k].t0, [&](Slot& slot, double sec) {
+                    slot.fill_s += sec;
+                    slot.fill_wh += w * sec / 3600.0;
                 });
             }
             cursor = std::max(cursor, segments[k].t1);
         }
         if (cursor < t1) {
-            acc.split(cursor, t1, [&](MinuteBucket& b, double sec) {
-                acc.fill_s_[b.start_ms] += sec;
-                acc.fill_wh_[b.start_ms] += w * sec / 3600.0;
+            acc.split(cursor, t1, [&](Slot& slot, double sec) {
+                slot.fill_s += sec;
+                slot.fill_wh += w * sec / 3600.0;
             });
         }
     }
@@ -187,11 +209,11 @@ std::vector<MinuteBucket> compute_minutes(std::span<const RollupSample> samples,
         for (; it != samples.end() && it->ts_ms < s.t1; ++it) {
             const std::int64_t covered_to = std::min(s.t1, it->ts_ms + hold_ms);
             if (it->ts_ms > cursor)
-                acc.split(cursor, it->ts_ms, [](MinuteBucket& b, double sec) { b.bridged_s += sec; });
+                acc.split(cursor, it->ts_ms, [](Slot& slot, double sec) { slot.b.bridged_s += sec; });
             cursor = std::max(cursor, covered_to);
         }
         if (cursor < s.t1)
-            acc.split(cursor, s.t1, [](MinuteBucket& b, double sec) { b.bridged_s += sec; });
+            acc.split(cursor, s.t1, [](Slot& slot, double sec) { slot.b.bridged_s += sec; });
     }
 
     // 4. Sample counts, extremes and first/last timestamps.

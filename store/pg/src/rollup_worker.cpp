@@ -6,8 +6,12 @@
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
+#include <cstring>
 #include <map>
 #include <mutex>
+#include <libpq-fe.h>
+
+#include <pqxx/largeobject>
 #include <pqxx/pqxx>
 #include <thread>
 #include <tuple>
@@ -50,28 +54,23 @@ std::optional<std::int64_t> pending_need(pqxx::work& tx) {
     return row[0].as<std::int64_t>();
 }
 
-std::string num(double v) {
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof(buf), v);
-    return std::string(buf, r.ptr);
-}
-
-std::optional<std::string> opt_num(const std::optional<double>& v) {
-    if (!v) return std::nullopt;
-    return num(*v);
-}
-
-std::optional<std::string> opt_ts(const std::optional<std::int64_t>& ms) {
-    if (!ms) return std::nullopt;
-    return format_iso8601(SysTime(std::chrono::milliseconds(*ms)));
-}
-
-const char* ptr(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
-
 template <typename T>
 std::optional<T> nullable(const pqxx::field& f) {
     if (f.is_null()) return std::nullopt;
     return f.as<T>();
+}
+
+// A number field parsed with from_chars: libpqxx 6 parses doubles through an istream, which
+// was a tenth of the client's time loading a year of readings. PostgreSQL prints doubles in
+// their shortest exact form, so both give the same value.
+template <typename T>
+std::optional<T> fast_nullable(const pqxx::field& f) {
+    if (f.is_null()) return std::nullopt;
+    T v{};
+    const char* b = f.c_str();
+    const auto r = std::from_chars(b, b + f.size(), v);
+    if (r.ec != std::errc() || r.ptr != b + f.size()) return f.as<T>();  // e.g. "Infinity"
+    return v;
 }
 
 // A PostgreSQL array literal of text values ('{"a","b"}'), every element quoted.
@@ -97,6 +96,104 @@ std::string int_array(const std::vector<std::int64_t>& v) {
     }
     return out + "}";
 }
+
+// COPY … FROM STDIN in PostgreSQL's binary format. libpqxx 6 streams only text, and for a
+// year of minutes (525,600 rows of 17 fields) the server spends about a third of the COPY
+// parsing timestamps and numbers from text; binary fields are taken as they are, and doubles
+// travel bit for bit. The raw connection comes from libpqxx's large-object class, the one
+// public way to it in 6.x; the COPY runs inside the caller's transaction.
+class BinaryCopy {
+public:
+    BinaryCopy(pqxx::work& tx, const std::string& table, const std::vector<std::string>& columns)
+        : conn_(Raw::of(tx)) {
+        std::string cols;
+        for (const auto& c : columns) cols += (cols.empty() ? "" : ", ") + tx.quote_name(c);
+        tx.exec0("COPY " + tx.quote_name(table) + " (" + cols + ") FROM STDIN WITH (FORMAT binary)");
+        buf_.append("PGCOPY\n\377\r\n\0", 11);
+        i32(0);  // flags
+        i32(0);  // header extension length
+    }
+    BinaryCopy(const BinaryCopy&) = delete;
+    BinaryCopy& operator=(const BinaryCopy&) = delete;
+    ~BinaryCopy() {
+        if (!done_) PQputCopyEnd(conn_, "abandoned");  // the transaction then fails and rolls back
+        if (!done_) drain();
+    }
+
+    void row(std::int16_t fields) {
+        i16(fields);
+        if (buf_.size() > (1U << 20)) send();
+    }
+    void text(const std::string& v) {
+        i32(static_cast<std::int32_t>(v.size()));
+        buf_ += v;
+    }
+    void int2(std::int16_t v) {
+        i32(2);
+        i16(v);
+    }
+    void int4(std::int32_t v) {
+        i32(4);
+        i32(v);
+    }
+    void float8(double v) {
+        std::uint64_t bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        i32(8);
+        u64(bits);
+    }
+    void float8(const std::optional<double>& v) { v ? float8(*v) : null(); }
+    // Epoch milliseconds as a timestamptz (microseconds since 2000-01-01 UTC).
+    void timestamptz(std::int64_t ms) {
+        i32(8);
+        u64(static_cast<std::uint64_t>((ms - 946'684'800'000) * 1000));
+    }
+    void timestamptz(const std::optional<std::int64_t>& ms) { ms ? timestamptz(*ms) : null(); }
+    void null() { i32(-1); }
+
+    void complete() {
+        i16(-1);
+        send();
+        done_ = true;
+        if (PQputCopyEnd(conn_, nullptr) != 1) throw std::runtime_error(PQerrorMessage(conn_));
+        if (const auto err = drain(); !err.empty()) throw std::runtime_error("COPY failed: " + err);
+    }
+
+private:
+    struct Raw : pqxx::largeobject {
+        static PGconn* of(const pqxx::dbtransaction& tx) { return raw_connection(tx); }
+    };
+    void i16(std::int16_t v) {
+        const auto u = static_cast<std::uint16_t>(v);
+        buf_ += static_cast<char>(u >> 8);
+        buf_ += static_cast<char>(u & 0xff);
+    }
+    void i32(std::int32_t v) {
+        const auto u = static_cast<std::uint32_t>(v);
+        for (int s = 24; s >= 0; s -= 8) buf_ += static_cast<char>((u >> s) & 0xff);
+    }
+    void u64(std::uint64_t u) {
+        for (int s = 56; s >= 0; s -= 8) buf_ += static_cast<char>((u >> s) & 0xff);
+    }
+    void send() {
+        if (!buf_.empty() && PQputCopyData(conn_, buf_.data(), static_cast<int>(buf_.size())) != 1)
+            throw std::runtime_error(PQerrorMessage(conn_));
+        buf_.clear();
+    }
+    // Reads the results of the COPY; returns the error message, empty on success.
+    std::string drain() {
+        std::string err;
+        while (PGresult* r = PQgetResult(conn_)) {
+            if (PQresultStatus(r) != PGRES_COMMAND_OK && err.empty()) err = PQresultErrorMessage(r);
+            PQclear(r);
+        }
+        return err;
+    }
+
+    PGconn* conn_;
+    std::string buf_;
+    bool done_{false};
+};
 
 // Merges the ranges of the same channel that overlap or lie within `slack` of each other.
 std::vector<Range> merge(std::vector<Range> ranges, std::int64_t slack_ms) {
@@ -172,6 +269,12 @@ struct RollupWorker::Impl {
             return std::tie(a.device, a.channel, a.from_ms) < std::tie(b.device, b.channel, b.from_ms);
         });
         const auto abandoned = [&] { return stopping.load(); };
+        // Every statement below reads a few device channels' ranges through a primary key.
+        // With few devices the planner prefers the BRIN index on energy_minute.bucket_start,
+        // whose pages appended since the last VACUUM are not summarised yet and are all read:
+        // the DELETE of one month of one plug's minutes read the whole table (EXPLAIN ANALYZE
+        // in bench/RESULTS.md, section ROLLUP-PERF).
+        tx.exec0("SET LOCAL enable_bitmapscan = off");
 
         // One advisory lock per device channel, always taken in (device, channel) order, so two
         // sessions recomputing overlapping sets never wait on each other in a cycle.
@@ -289,9 +392,9 @@ struct RollupWorker::Impl {
             text_array(devs), int_array(chs), int_array(a), int_array(b));
         std::vector<std::vector<RollupSample>> samples(windows.size());
         for (const auto& row : rows)
-            samples.at(row[0].as<std::size_t>() - 1)
-                .push_back({row[1].as<std::int64_t>(), nullable<double>(row[2]),
-                            nullable<double>(row[3]), nullable<double>(row[4])});
+            samples.at(*fast_nullable<std::size_t>(row[0]) - 1)
+                .push_back({*fast_nullable<std::int64_t>(row[1]), fast_nullable<double>(row[2]),
+                            fast_nullable<double>(row[3]), fast_nullable<double>(row[4])});
         if (abandoned()) return std::nullopt;
 
         tx.exec_params0("DELETE FROM energy_minute m USING unnest($1::text[], $2::smallint[], "
@@ -301,12 +404,11 @@ struct RollupWorker::Impl {
                         text_array(devs), int_array(chs), int_array(a), int_array(b));
         std::size_t written = 0;
         {
-            pqxx::stream_to copy(
-                tx, "energy_minute",
-                std::vector<std::string>{"device_id", "channel", "bucket_start", "bucket_end",
-                                         "energy_wh", "energy_integrated_wh", "counter_s",
-                                         "covered_s", "bridged_s", "sum_w_s", "power_s", "min_w",
-                                         "max_w", "samples", "first_ts", "last_ts", "resets"});
+            BinaryCopy copy(tx, "energy_minute",
+                            {"device_id", "channel", "bucket_start", "bucket_end", "energy_wh",
+                             "energy_integrated_wh", "counter_s", "covered_s", "bridged_s",
+                             "sum_w_s", "power_s", "min_w", "max_w", "samples", "first_ts",
+                             "last_ts", "resets"});
             for (std::size_t i = 0; i < windows.size(); ++i) {
                 auto& s = samples[i];
                 std::sort(s.begin(), s.end(), [](const RollupSample& x, const RollupSample& y) {
@@ -315,21 +417,25 @@ struct RollupWorker::Impl {
                 const auto& w = windows[i];
                 const auto minutes = compute_minutes(s, w.from_ms, w.to_ms, opt.params);
                 s = {};
-                const std::string chs_text = std::to_string(w.channel);
                 for (const auto& m : minutes) {
-                    const auto sts = format_iso8601(SysTime(std::chrono::milliseconds(m.start_ms)));
-                    const auto e =
-                        format_iso8601(SysTime(std::chrono::milliseconds(m.start_ms + MINUTE_MS)));
-                    const auto ewh = opt_num(m.energy_wh), eint = opt_num(m.energy_integrated_wh),
-                               mn = opt_num(m.min_w), mx = opt_num(m.max_w);
-                    const auto cs = num(m.counter_s), cov = num(m.covered_s),
-                               br = num(m.bridged_s), sw = num(m.sum_w_s), ps = num(m.power_s);
-                    const auto n = std::to_string(m.samples), rs = std::to_string(m.resets);
-                    const auto f = opt_ts(m.first_ts_ms), l = opt_ts(m.last_ts_ms);
-                    copy << std::make_tuple(w.device.c_str(), chs_text.c_str(), sts.c_str(),
-                                            e.c_str(), ptr(ewh), ptr(eint), cs.c_str(), cov.c_str(),
-                                            br.c_str(), sw.c_str(), ps.c_str(), ptr(mn), ptr(mx),
-                                            n.c_str(), ptr(f), ptr(l), rs.c_str());
+                    copy.row(17);
+                    copy.text(w.device);
+                    copy.int2(static_cast<std::int16_t>(w.channel));
+                    copy.timestamptz(m.start_ms);
+                    copy.timestamptz(m.start_ms + MINUTE_MS);
+                    copy.float8(m.energy_wh);
+                    copy.float8(m.energy_integrated_wh);
+                    copy.float8(m.counter_s);
+                    copy.float8(m.covered_s);
+                    copy.float8(m.bridged_s);
+                    copy.float8(m.sum_w_s);
+                    copy.float8(m.power_s);
+                    copy.float8(m.min_w);
+                    copy.float8(m.max_w);
+                    copy.int4(m.samples);
+                    copy.timestamptz(m.first_ts_ms);
+                    copy.timestamptz(m.last_ts_ms);
+                    copy.int4(m.resets);
                 }
                 written += minutes.size();
             }
