@@ -4,7 +4,10 @@
 #include <map>
 #include <ranges>
 #include <fstream>
+#include <httplib.h>
 #include <pqxx/pqxx>
+
+#include <thread>
 
 #include "bridge_fixture.hpp"
 #include "support/sim_process.hpp"
@@ -135,9 +138,19 @@ TEST_F(Plugs, RegistrationChecksTheDeviceForReal) {
     EXPECT_NE(no_room["error"].get<std::string>().find("room 'alice/home/attic' not found"),
               std::string::npos);
 
-    // A non-Shelly HTTP server: the simulator's own control endpoint.
-    const auto not_shelly = add("fake", {{"url", "http://127.0.0.1:9/"}});
+    // A web server that is not a Shelly: /shelly answers a web page.
+    httplib::Server web;
+    web.Get("/shelly", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content("<html><body>router login</body></html>", "text/html");
+    });
+    const int web_port = web.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(web_port, 0);
+    std::thread web_thread([&] { web.listen_after_bind(); });  // bound: connections queue meanwhile
+    const auto not_shelly = add("fake", {{"url", "http://127.0.0.1:" + std::to_string(web_port)}});
+    web.stop();
+    web_thread.join();
     EXPECT_EQ(not_shelly["status"], "error");
+    EXPECT_NE(not_shelly.value("error", "").find("is not a Shelly"), std::string::npos) << not_shelly.dump();
 
     const auto list = request("device/list", Json::object());
     ASSERT_EQ(list["data"]["devices"].size(), 1U);  // only the one good plug was stored
@@ -305,6 +318,16 @@ TEST_F(Plugs, Gen1OverMqttOnlyThroughARebootAndAnOfflinePeriodMatchesGroundTruth
     // The energy metered while it was away arrives with its next report.
     ASSERT_TRUE(wait_state(id, [&](const Json& s) { return s.value("energy_wh", 0.0) > before_online + 1.0; },
                            30s, mark));
+
+    // The relay over MQTT: shellies/<id>/relay/0/command, and the state follows.
+    mark = probe_->count();
+    probe_->publish(base_ + "/devices/" + id + "/set", "OFF");
+    EXPECT_TRUE(probe_->wait_for(prefix + "/relay/0/command", 10s,
+                                 [](const MqttMessage& m) { return m.payload == "off"; }, mark));
+    EXPECT_TRUE(wait_state(id, [](const Json& s) { return s.value("relay", "") == "OFF"; }, 10s, mark));
+    mark = probe_->count();
+    probe_->publish(base_ + "/devices/" + id + "/set", "ON");
+    EXPECT_TRUE(wait_state(id, [](const Json& s) { return s.value("relay", "") == "ON"; }, 10s, mark));
 
     // Freeze, wait for the report after the 0 W one (relay/0/energy every update period), compare.
     mark = probe_->count();

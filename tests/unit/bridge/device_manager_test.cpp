@@ -340,6 +340,22 @@ TEST_F(DeviceManagerTest, OfflineAfterConsecutiveFailuresOnlineAtFirstSuccessWit
     EXPECT_NEAR(state(r.id)["energy_wh"].get<double>(), 20576.114, 1e-9);
 }
 
+TEST_F(DeviceManagerTest, AtMostOneRequestInFlightPerDevice) {
+    auto r = row("shelly-a1b2c3d4e5f6", Generation::Gen2, store::Transport::Http);
+    r.url = "http://192.0.2.10";
+    r.poll_interval = 1s;
+    http_.set_manual(true);  // the plug does not answer until told
+    http_.respond_ok("http://192.0.2.10/rpc/Shelly.GetStatus", fixture("gen2_shelly_getstatus.json"));
+    manager_.upsert(r, {});
+    run_for(10s);
+    EXPECT_EQ(http_.requests().size(), 1U);  // ten intervals, one outstanding request
+    EXPECT_EQ(http_.complete_pending(), 1U);
+    loop_.run_pending();
+    EXPECT_NEAR(state(r.id)["energy_wh"].get<double>(), 20576.114, 1e-9);
+    run_for(2s);
+    EXPECT_EQ(http_.requests().size(), 2U);  // polling goes on once it answered
+}
+
 TEST_F(DeviceManagerTest, GarbageAndWronglyTypedStatusesNeverBlankTheState) {
     auto r = row("shelly-a1b2c3d4e5f6", Generation::Gen2, store::Transport::Http);
     r.url = "http://192.0.2.10";
