@@ -218,7 +218,6 @@ check "ExecStartPre (check-config) ran and succeeded" \
     'systemctl status --no-pager intelergy | grep -q "ExecStartPre=/usr/bin/intelergy check-config .*status=0/SUCCESS"'
 check "runs as user intelergy" '[ "$(ps -o user= -p "$(systemctl show -P MainPID intelergy)")" = intelergy ]'
 
-http() { c "curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9469$1"; }
 check "/healthz 200" "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9469/healthz)\" = 200 ]"
 check "/readyz 200" "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9469/readyz)\" = 200 ]"
 metric() {  # metric 'name{labels}' -> its value
