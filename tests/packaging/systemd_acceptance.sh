@@ -21,7 +21,7 @@
 # (not root, no network for the first debootstrap, or systemd-nspawn cannot boot here).
 # INTELERGY_ACC_WATCHDOG=0 skips the watchdog step (it takes about 45 s).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 say() { echo "acceptance: $*"; }
 skip() { echo "acceptance: SKIP: $*"; exit 77; }
@@ -30,6 +30,7 @@ newdir=${2:-}
 [ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, systemd-nspawn, dpkg inside the container)"
 
 pick() {  # pick DIR GLOB -> the one file matching
+    # shellcheck disable=SC2206  # $2 is a glob on purpose
     local m=("$1"/$2)
     [ ${#m[@]} -eq 1 ] && [ -f "${m[0]}" ] || { echo "acceptance: expected one $2 in $1" >&2; exit 1; }
     echo "${m[0]}"
