@@ -65,18 +65,33 @@ const char* to_string(CounterEvent event) noexcept {
 
 namespace {
 
-// Energy the device counted between the previous sample and a reset, then lost with it.
-double energy_lost_at_reset(const CounterState& state, double raw_since_reset_wh, SysTime ts,
-                            std::optional<double> power_w, std::optional<SysTime> device_ts,
-                            const EnergyLimits& limits) {
-    if (!power_w || !state.last_power_w || !state.last_sample_ts) return 0;
+// Energy between the newest sample and this one from their powers (trapezoid), the interval
+// measured on the device's clock when both carry it; nullopt when a power is missing or the
+// interval is negative or longer than max_gap_estimate_s.
+std::optional<double> interval_wh(const CounterState& state, SysTime ts,
+                                  std::optional<SysTime> device_ts, std::optional<double> power_w,
+                                  const EnergyLimits& limits) {
+    if (!power_w || !state.last_power_w || !state.last_sample_ts) return std::nullopt;
     double gap_s = std::chrono::duration<double>(ts - *state.last_sample_ts).count();
     if (device_ts && state.last_sample_device_ts && *device_ts > *state.last_sample_device_ts)
         gap_s = std::chrono::duration<double>(*device_ts - *state.last_sample_device_ts).count();
-    if (gap_s <= 0 || gap_s > limits.max_gap_estimate_s) return 0;
+    if (gap_s < 0 || gap_s > limits.max_gap_estimate_s) return std::nullopt;
     const double watts = std::min((std::fabs(*power_w) + std::fabs(*state.last_power_w)) / 2.0,
                                   limits.max_power_w);
-    return std::max(0.0, watts * gap_s / 3600.0 - raw_since_reset_wh);
+    return watts * gap_s / 3600.0;
+}
+
+// Energy the device counted after its counter last moved and then lost with the reset: power
+// integrated since then, minus what the counter holds since the reset.
+double energy_lost_at_reset(const CounterState& state, double raw_since_reset_wh, SysTime ts,
+                            std::optional<double> power_w, std::optional<SysTime> device_ts,
+                            const EnergyLimits& limits) {
+    if (!state.unreported_valid || !state.last_ts) return 0;
+    const auto last = interval_wh(state, ts, device_ts, power_w, limits);
+    if (!last) return 0;
+    const double since_s = std::chrono::duration<double>(ts - *state.last_ts).count();
+    const double cap = limits.max_power_w * std::max(since_s, 0.0) / 3600.0;
+    return std::clamp(state.unreported_wh + *last - raw_since_reset_wh, 0.0, cap);
 }
 
 CounterUpdate update_counter_impl(CounterState& state, double raw, CounterUnit unit, SysTime ts,
@@ -91,8 +106,18 @@ CounterUpdate update_counter(CounterState& state, double raw, CounterUnit unit, 
     if (power_w && !std::isfinite(*power_w)) power_w.reset();
     const bool newest = !state.last_sample_ts || ts >= *state.last_sample_ts;
     const bool out_of_order = state.last_ts && ts < *state.last_ts;
+    const auto counter_moved_at = state.last_ts;
+    const auto interval = interval_wh(state, ts, device_ts, power_w, limits);
     auto up = update_counter_impl(state, raw, unit, ts, limits, power_w, device_ts);
     if (newest && !out_of_order && up.event != CounterEvent::Rejected) {
+        if (state.last_ts != counter_moved_at) {  // the counter moved: all of it is reported
+            state.unreported_wh = 0;
+            state.unreported_valid = true;
+        } else if (interval) {
+            state.unreported_wh += *interval;
+        } else {
+            state.unreported_valid = false;  // a stretch without power: no estimate
+        }
         state.last_sample_ts = ts;
         state.last_sample_device_ts = device_ts;
         state.last_power_w = power_w;

@@ -177,6 +177,32 @@ TEST(EnergyBook, ResetEstimateUsesTheDeviceClockWhenBothSamplesHaveIt) {
     EXPECT_NEAR(t.lifetime_wh, 52.0, 1e-9);
 }
 
+// Over MQTT a Gen2 plug reports its counter once a minute and its power in between: what it
+// counted since its last counter report is what a reset throws away.
+TEST(EnergyBook, ResetEstimateStartsWhereTheCounterLastMoved) {
+    CounterState s;
+    update_counter(s, 100.0, CounterUnit::WattHour, at_s(T0), kLimits, 360.0);
+    update_counter(s, 100.0, CounterUnit::WattHour, at_s(T0 + 20), kLimits, 360.0);  // power only
+    update_counter(s, 100.0, CounterUnit::WattHour, at_s(T0 + 40), kLimits, 360.0);
+    auto r = update_counter(s, 0.1, CounterUnit::WattHour, at_s(T0 + 50), kLimits, 360.0);
+    EXPECT_EQ(r.event, CounterEvent::Reset);
+    EXPECT_NEAR(s.lifetime_wh, 105.0, 1e-9);  // 50 s at 360 W = 5 Wh since the last report
+}
+
+// Idle for minutes, then a kettle, then a reset: only what power says was used since the idle
+// stretch is estimated, not the kettle's power over the whole idle time.
+TEST(EnergyBook, ResetEstimateIntegratesPowerSampleBySample) {
+    CounterState s;
+    update_counter(s, 100.0, CounterUnit::WattHour, at_s(T0), kLimits, 0.0);
+    for (int t = 10; t <= 300; t += 10)
+        update_counter(s, 100.0, CounterUnit::WattHour, at_s(T0 + t), kLimits, 0.0);
+    // Kettle on at ~t=305, counters reset at ~t=306; at t=310 the plug shows 2000 W and 1.5 Wh.
+    update_counter(s, 1.5, CounterUnit::WattHour, at_s(T0 + 310), kLimits, 2000.0);
+    // Trapezoid 0 -> 2000 W over 10 s = 2.78 Wh, 1.5 Wh of it in the new counter: 1.28 Wh more.
+    EXPECT_NEAR(s.lifetime_wh, 100.0 + 2000.0 / 2 * 10 / 3600, 1e-9);
+    EXPECT_LT(s.lifetime_wh, 103.0);  // never 2000 W x 310 s
+}
+
 TEST(EnergyBook, ResetEstimateNeedsPowerAShortGapAndIsNeverNegative) {
     // No power: nothing is estimated (as before).
     CounterState a;

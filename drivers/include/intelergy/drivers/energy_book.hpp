@@ -20,11 +20,14 @@ struct CounterState {
     // Newest rejected spike (Wh). Transient helper for the rebase rule; a store may skip it:
     // when it is missing, a persisted pending_rejects simply restarts counting at 1.
     std::optional<double> pending_raw_wh;
-    // Newest sample's time and power (transient, not persisted): at a reset they let the book
-    // count the energy of the unobserved stretch before the reset (see update_counter).
+    // Transient (not persisted), for the energy of the unreported stretch before a reset (see
+    // update_counter): the newest sample's times and power, and power integrated since the
+    // counter last moved (invalid once a stretch had no power).
     std::optional<SysTime> last_sample_ts;
     std::optional<SysTime> last_sample_device_ts;
     std::optional<double> last_power_w;
+    double unreported_wh{0};
+    bool unreported_valid{true};
 };
 
 struct EnergyLimits {
@@ -73,13 +76,15 @@ struct CounterUpdate {
 //    (Gen1 reboot, Switch.ResetCounters): if raw itself is plausible for the time since last_ts
 //    -> Reset: offset += last_raw, lifetime = offset + raw (energy since the reset counted);
 //    else Rebased (count nothing). The device counted energy between the last sample and the
-//    reset that it then threw away; when `power_w` is given for this sample and was given for
-//    the previous one, and the gap is at most max_gap_estimate_s, that energy is estimated:
-//    |mean power of the two samples| x gap, minus what the counter holds since the reset (never
-//    negative, never above max_power_w x gap). The gap is measured on the device's clock when
-//    both samples carry `device_ts` (the clock the device meters by), else on `ts`. Exact for
-//    a constant load; without power the stretch is not counted (an underestimate of at most one
-//    polling interval of energy).
+//    reset that it then threw away: everything since the counter last moved (a plug that
+//    reports its counter once a minute over MQTT loses up to that minute). The book estimates
+//    it from power: the trapezoid integral of `power_w` over the samples since the counter last
+//    moved and up to this one, minus what the counter holds since the reset, never negative and
+//    never above max_power_w over that time. Each interval is measured on the device's clock
+//    when both of its samples carry `device_ts` (the clock the device meters by), else on `ts`.
+//    A sample without power or an interval longer than max_gap_estimate_s disables the
+//    estimate until the counter moves again. Exact for a constant load; without it the stretch
+//    is not counted (an underestimate of at most one report interval of energy).
 // Any accepted sample clears pending_rejects. lifetime_wh never decreases and no energy is
 // counted twice.
 CounterUpdate update_counter(CounterState& state, double raw, CounterUnit unit, SysTime ts,
