@@ -180,8 +180,9 @@ void DeviceManager::remove(const std::string& id) {
     if (d.row.transport == store::Transport::Mqtt) by_prefix_.erase(d.row.topic_prefix);
     by_mac_.erase(d.row.mac);
     const auto row = d.row;
+    const auto was = d.availability;
     devices_.erase(it);
-    recount();
+    recount(was, Availability::Unknown);
     log_->info("device removed device={} path={}", id, row.path());
     if (listener_.removed) listener_.removed(row);
     if (listener_.devices_changed) listener_.devices_changed();
@@ -324,15 +325,18 @@ void DeviceManager::count_poll_start(const ManagedDevice& d) {
         if (static_cast<double>(us) / 1e6 <= BridgeStats::POLL_DELAY_BUCKETS_S[i]) stats_.poll_delay_buckets[i]++;
 }
 
-void DeviceManager::recount() {
-    std::size_t online = 0, offline = 0;
-    for (const auto& [_, d] : devices_) {
-        if (d->availability == Availability::Online) ++online;
-        if (d->availability == Availability::Offline) ++offline;
-    }
+// Availability counters, kept incrementally: one device moves from `from` to `to`. Scanning
+// every device on each online/offline flip was O(plugs) per change, about 11 % of the bridge's
+// CPU polling 5,000 plugs (issue 8, bench/RESULTS.md).
+void DeviceManager::recount(Availability from, Availability to) {
+    auto counter = [this](Availability a) -> std::atomic<std::size_t>* {
+        if (a == Availability::Online) return &stats_.online;
+        if (a == Availability::Offline) return &stats_.offline;
+        return nullptr;
+    };
+    if (auto* c = counter(from)) --*c;
+    if (auto* c = counter(to)) ++*c;
     stats_.total = devices_.size();
-    stats_.online = online;
-    stats_.offline = offline;
 }
 
 void DeviceManager::on_poll_done(const std::string& id, std::uint64_t epoch, HttpResponse r) {
@@ -688,9 +692,10 @@ void DeviceManager::clear_topics(const ManagedDevice& d) {
 
 void DeviceManager::set_availability(ManagedDevice& d, Availability a, const std::string& detail) {
     if (d.availability == a) return;
+    const auto was = d.availability;
     d.availability = a;
     d.state_detail = detail;
-    recount();
+    recount(was, a);
     if (a == Availability::Online)
         log_->info("device online device={} path={}", d.row.id, d.row.path());
     else

@@ -132,7 +132,7 @@ private:
     void expire_rpcs();
     void count_poll(const HttpResponse& response);
     void count_poll_start(const ManagedDevice& d);
-    void recount();
+    void recount(Availability from = Availability::Unknown, Availability to = Availability::Unknown);
 
     const config::AppConfig& cfg_;
     EventLoop& loop_;
