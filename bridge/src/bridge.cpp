@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "intelergy/bridge/api.hpp"
@@ -62,6 +63,7 @@ struct Bridge::Impl {
     DeviceProbe probe;
     HaDiscovery ha;
     bool devices_publish_scheduled{false};
+    std::optional<SteadyTime> devices_published_at;  // last bridge/devices publish
     std::atomic<bool> announced{false};  // see BridgeStats::announced
 
     BlockingQueue<MqttMessage> api_queue{API_QUEUE_CAPACITY};
@@ -92,12 +94,21 @@ struct Bridge::Impl {
     }
 
     // bridge/devices: every registered device with path, model, transport and availability.
-    // Coalesced: many changes within 100 ms give one publish.
+    // Coalesced: many changes within 100 ms give one publish, and while changes keep coming
+    // (plugs flapping online/offline) at most one publish per second. The list is the whole
+    // fleet (about 1 MB with 5,000 plugs), so a publish every 100 ms was a tenth of the bridge's
+    // CPU when polled plugs flapped (issue 8, bench/RESULTS.md).
     void schedule_devices_publish() {
         if (devices_publish_scheduled) return;
         devices_publish_scheduled = true;
-        loop.schedule_after(std::chrono::milliseconds(100), [this] {
+        const auto now = clock.steady();
+        auto delay = std::chrono::milliseconds(100);
+        if (devices_published_at && *devices_published_at + std::chrono::seconds(1) > now + delay)
+            delay = std::chrono::duration_cast<std::chrono::milliseconds>(
+                *devices_published_at + std::chrono::seconds(1) - now);
+        loop.schedule_after(delay, [this] {
             devices_publish_scheduled = false;
+            devices_published_at = clock.steady();
             Json list = Json::array();
             for (const auto* d : devices.devices()) {
                 Json j{{"id", d->row.id},
@@ -289,7 +300,8 @@ Status Bridge::start() {
             d.log->error("api worker stopped error={}", e.what());
         }
     });
-    if (d.mqtt.connected()) d.on_connection(true);
+    // Usually connected by now (the client connects while the database work runs): announce.
+    if (d.mqtt.connected() && !d.announced) d.on_connection(true);
     return {};
 }
 
