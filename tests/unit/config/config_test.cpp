@@ -78,7 +78,7 @@ TEST(ParseConfig, EmptyTextGivesStructDefaults) {
     EXPECT_EQ(c.polling.timeout, 3000ms);
     EXPECT_EQ(c.polling.max_in_flight, 256U);
     EXPECT_EQ(c.polling.offline_after_failures, 3U);
-    EXPECT_EQ(c.polling.backoff_max, 300s);
+    EXPECT_EQ(c.polling.backoff_max, 60s);
     EXPECT_TRUE(c.shelly_mqtt.enabled);
     EXPECT_TRUE(c.http.enabled);
     EXPECT_EQ(c.http.listen_host, "127.0.0.1");

@@ -60,7 +60,7 @@ struct PollingConfig {
     std::chrono::milliseconds timeout{3000};
     std::uint32_t max_in_flight{256};
     std::uint32_t offline_after_failures{3};
-    std::chrono::seconds backoff_max{300};
+    std::chrono::seconds backoff_max{60};
     // Plug addresses the bridge may connect to; link-local and metadata addresses are refused
     // whatever this says (intelergy::always_denied_networks()).
     std::vector<IpNetwork> allowed_networks{default_allowed_networks()};
