@@ -196,6 +196,9 @@ void DeviceManager::on_mqtt_connected() {
         mqtt_.subscribe("+/online", 1);
         mqtt_.subscribe("+/events/rpc", 0);
         mqtt_.subscribe("+/status/+", 0);
+        // Gen1 plugs announce only when they connect and announces are not retained: ask every
+        // Gen1 plug already on the broker to announce itself, so it is discovered now.
+        mqtt_.publish("shellies/command", "announce", 0, false);
     }
     mqtt_.subscribe(rpc_.reply_topic(), 1);
     mqtt_.subscribe(cfg_.mqtt.base_topic + "/devices/+/set", 1);

@@ -172,6 +172,20 @@ TEST_F(DeviceManagerTest, Gen1AnnounceOfAnUnregisteredPlugIsOfferedOnce) {
     EXPECT_EQ(found[0]["data"]["generation"], 1);
 }
 
+TEST_F(DeviceManagerTest, EveryConnectAsksGen1PlugsAlreadyOnTheBrokerToAnnounce) {
+    // Gen1 announces are not retained: without asking, a plug connected before the bridge would
+    // stay undiscovered until it reconnects.
+    const auto asked = [&] {
+        std::size_t n = 0;
+        for (const auto& m : mqtt_.published_on("shellies/command"))
+            if (m.payload == "announce" && !m.retain) ++n;
+        return n;
+    };
+    EXPECT_EQ(asked(), 1U);
+    manager_.on_mqtt_connected();  // a reconnect asks again
+    EXPECT_EQ(asked(), 2U);
+}
+
 // ---- Gen2+ over MQTT: <prefix>/online, events/rpc, status/<component> -------------------------
 
 TEST_F(DeviceManagerTest, Gen2MqttDeltasMergeIntoTheBaselineAndNeverBlankAField) {
