@@ -489,6 +489,7 @@ bool DeviceManager::handle_shelly_message(const MqttMessage& m) {
             p.model = a->model;
             p.mac = a->mac;
             p.ip = a->ip;
+            p.firmware = a->fw_ver;
             p.generation = 1;
             p.first_seen = clock_.now();
             note_discovered(p);

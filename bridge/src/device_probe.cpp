@@ -183,6 +183,7 @@ Result<ProbeResult> DeviceProbe::probe_mqtt_gen1(const ProbeRequest& req) {
     result.info.gen = Generation::Gen1;
     result.info.model = announced->model;
     result.info.mac = announced->mac;
+    result.info.firmware = announced->firmware;  // HA shows it as the device's sw_version
     result.info.shelly_id = id;
     result.channels = 1;
     result.has_relay = true;

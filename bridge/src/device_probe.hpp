@@ -34,6 +34,7 @@ struct DiscoveredPlug {
     std::string model;
     std::string mac;  // may be empty for Gen2+ until probed
     std::string ip;
+    std::string firmware;  // Gen1 announce `fw_ver`; empty when unknown
     int generation{0};  // 0 = unknown yet
     SysTime first_seen{};
 };

@@ -292,6 +292,7 @@ TEST_F(Plugs, Gen1OverMqttOnlyThroughARebootAndAnOfflinePeriodMatchesGroundTruth
     EXPECT_EQ(r["data"]["generation"], 1);
     EXPECT_EQ(r["data"]["model"], "SHPLG-S");
     EXPECT_EQ(r["data"]["mac"], sim.plug("g1mq")["mac"]);
+    EXPECT_NE(r["data"].value("firmware", ""), "") << "the announce's fw_ver: " << r.dump();
     const std::string id = r["data"]["id"];
     ASSERT_TRUE(wait_state(id, [](const Json& s) { return s.value("energy_wh", 0.0) > 1.0; }, 30s));
     const auto energy_of = [](const MqttMessage& m) { return Json::parse(m.payload).value("energy_wh", 0.0); };
