@@ -234,6 +234,7 @@ struct RollupWorker::Impl {
     RollupWorkerStats st;
     std::optional<SteadyTime> last_lag_log;
     std::optional<SteadyTime> last_retention;
+    std::optional<SteadyTime> last_partitions;
     std::thread thread;
     std::uint64_t frozen_in_call{0};  // ranges clamped or skipped by a horizon (work_mu)
 
@@ -693,6 +694,26 @@ struct RollupWorker::Impl {
                       opt.retention.interval.count());
     }
 
+    // Readings partitions for this month and the next opt.partitions_ahead, at start and then
+    // every 6 hours: cheap (CREATE … IF NOT EXISTS), and never re-creates a dropped old month.
+    void maybe_partitions() {
+        const auto steady = clock.steady();
+        if (last_partitions && steady - *last_partitions < std::chrono::hours(6)) return;
+        try {
+            std::lock_guard work(work_mu);
+            pqxx::work tx(connection());
+            tx.exec_params("SELECT intelergy_ensure_partitions(" + pg::ts_from_ms("$1") + ", $2)",
+                           pg::epoch_ms_text(clock.now()), opt.partitions_ahead);
+            tx.commit();
+            last_partitions = steady;
+            std::lock_guard lock(mu);
+            ++st.partition_checks;
+        } catch (const std::exception& e) {
+            log->warn("store readings partitions ahead not created err={} (retried)", e.what());
+            last_partitions = steady - std::chrono::hours(6) + std::chrono::minutes(1);
+        }
+    }
+
     void run() noexcept {
         bool failing = false;
         for (;;) {
@@ -712,6 +733,7 @@ struct RollupWorker::Impl {
                 } else {
                     if (failing) log->info("store rollup passes work again");
                     failing = false;
+                    if (!stopping.load()) maybe_partitions();
                     if (!stopping.load()) maybe_retention();
                 }
             } catch (const std::exception& e) {

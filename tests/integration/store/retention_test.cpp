@@ -179,5 +179,26 @@ TEST_F(RetentionTest, ATierWithoutRetentionIsKeptAndTheWorkerThreadAppliesIt) {
     EXPECT_EQ(worker.stats().minutes_purged, 0U);
 }
 
+// A bridge that runs for months keeps its readings partitions created ahead: the worker thread
+// creates this month's and the next partitions_ahead months' at start (and every 6 hours).
+TEST_F(RetentionTest, TheWorkerThreadKeepsReadingsPartitionsCreatedAhead) {
+    FixedClock later{at("2031-01-15T12:00:00Z")};
+    store::RollupWorkerOptions opt;
+    opt.poll_interval = 20ms;
+    opt.partitions_ahead = 3;
+    ASSERT_FALSE(exists("readings_203101"));
+    store::RollupWorker worker(db_->dsn(), later, opt);
+    worker.start();
+    for (int i = 0; i < 500 && worker.stats().partition_checks == 0; ++i)
+        std::this_thread::sleep_for(20ms);
+    worker.stop();
+    EXPECT_EQ(worker.stats().partition_checks, 1U);  // then not again within 6 hours
+    for (const char* month : {"readings_203101", "readings_203102", "readings_203103",
+                              "readings_203104"})
+        EXPECT_TRUE(exists(month)) << month;
+    EXPECT_FALSE(exists("readings_203105"));
+    EXPECT_FALSE(exists("readings_203012"));
+}
+
 }  // namespace
 }  // namespace intelergy::test

@@ -46,6 +46,7 @@ struct RollupWorkerOptions {
     std::chrono::minutes lag_warning{5};             // log when the rollup lag exceeds this
     RollupParams params;
     RetentionOptions retention;  // applied by the worker thread; off by default
+    int partitions_ahead{3};     // readings partitions the thread keeps created ahead (months)
 };
 
 struct RollupWorkerStats {
@@ -57,6 +58,7 @@ struct RollupWorkerStats {
     // Age of the oldest reading whose rollups are not yet recomputed (0 when none pending).
     std::chrono::seconds lag{0};
     std::uint64_t frozen_ranges{0};  // dirty ranges (or parts) before a retention horizon, skipped
+    std::uint64_t partition_checks{0};  // successful "partitions ahead" checks by the thread
     std::uint64_t retention_runs{0};
     std::uint64_t partitions_dropped{0};
     std::uint64_t readings_purged{0};
@@ -71,7 +73,10 @@ struct RollupWorkerStats {
 // in place and the next pass redoes the work. Recomputing is idempotent: the same readings
 // always give identical rows. Owns one connection; its methods are serialised internally and
 // may be called from any thread. With retention options, the thread also purges old readings
-// partitions and minute rollups every retention.interval (apply_retention()).
+// partitions and minute rollups every retention.interval (apply_retention()). The thread also
+// keeps the readings partitions of this month and the next `partitions_ahead` months in place
+// (at start, then every 6 hours), so a bridge that runs for months still has them ahead.
+// (The writer creates a missing month on demand as well: no reading is ever refused.)
 class RollupWorker {
 public:
     RollupWorker(std::string dsn, const Clock& clock, RollupWorkerOptions options = {});
