@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "request.hpp"
 
 namespace intelergy::bridge {
@@ -11,6 +13,7 @@ using namespace std::chrono_literals;
 namespace {
 // Retained messages arrive right after a subscription; this is how long we collect them.
 constexpr auto COLLECT_WINDOW = 1500ms;
+constexpr std::size_t SWEEP_SLICE = 25;  // devices per turn of the core loop
 std::shared_ptr<spdlog::logger> log() {
     auto l = spdlog::get("discovery");
     return l ? l : spdlog::default_logger();
@@ -71,35 +74,70 @@ void HaDiscovery::on_mqtt_connected() {
     publish_everything();
 }
 
+// Runs `each` for every registered device, SWEEP_SLICE devices per turn of the core loop, then
+// `done`. Building and publishing the configs of 1,000 plugs in one task held the loop for about
+// 300 ms, and every plug message queued behind it: the p99 latency at 1,000 msg/s was that stall
+// (issue 8, bench/RESULTS.md). A newer sweep supersedes an unfinished one.
+void HaDiscovery::sweep(std::function<void(const ManagedDevice&)> each, std::function<void()> done) {
+    auto ids = std::make_shared<std::vector<std::string>>();
+    for (const auto* d : devices_.devices()) ids->push_back(d->row.id);
+    sweep_step(std::move(ids), 0, ++sweep_generation_, std::move(each), std::move(done));
+}
+
+void HaDiscovery::sweep_step(std::shared_ptr<std::vector<std::string>> ids, std::size_t next,
+                             std::uint64_t generation, std::function<void(const ManagedDevice&)> each,
+                             std::function<void()> done) {
+    if (generation != sweep_generation_) return;
+    const auto end = std::min(ids->size(), next + SWEEP_SLICE);
+    for (; next < end; ++next)
+        if (const auto* d = devices_.find((*ids)[next])) each(*d);  // removed meanwhile: skipped
+    if (next < ids->size()) {
+        loop_.schedule_after(std::chrono::milliseconds(0),
+                             [this, ids = std::move(ids), next, generation, each = std::move(each),
+                              done = std::move(done)]() mutable {
+                                 sweep_step(std::move(ids), next, generation, std::move(each),
+                                            std::move(done));
+                             });
+        return;
+    }
+    done();
+}
+
 void HaDiscovery::finish_cleanup() {
     collecting_ = false;
-    cleaned_ = true;
     for (const auto& f : builder_.subscription_filters()) mqtt_.unsubscribe(f);
-    std::set<std::string> current;
-    for (const auto* d : devices_.devices())
-        for (const auto& m : builder_.device_configs(describe(d->row))) current.insert(m.topic);
-    for (const auto& m : builder_.bridge_configs()) current.insert(m.topic);
-    std::size_t cleared = 0;
-    for (const auto& topic : owned_retained_) {
-        if (current.count(topic)) continue;
-        mqtt_.publish(topic, "", 1, true);
-        ++cleared;
-    }
-    owned_retained_.clear();
-    if (cleared)
-        log()->info("cleared {} stale Home Assistant config(s)", cleared);
-    publish_everything();
+    auto current = std::make_shared<std::set<std::string>>();
+    for (const auto& m : builder_.bridge_configs()) current->insert(m.topic);
+    sweep(
+        [this, current](const ManagedDevice& d) {
+            for (const auto& m : builder_.device_configs(describe(d.row))) current->insert(m.topic);
+        },
+        [this, current] {
+            cleaned_ = true;
+            std::size_t cleared = 0;
+            for (const auto& topic : owned_retained_) {
+                if (current->count(topic)) continue;
+                mqtt_.publish(topic, "", 1, true);
+                ++cleared;
+            }
+            owned_retained_.clear();
+            if (cleared) log()->info("cleared {} stale Home Assistant config(s)", cleared);
+            publish_everything();
+        });
 }
 
 void HaDiscovery::publish_everything() {
     publish(builder_.bridge_configs());
-    for (const auto* d : devices_.devices()) {
-        auto configs = builder_.device_configs(describe(d->row));
-        publish(configs);
-        published_[d->row.id] = std::move(configs);
-    }
-    publish_stats();
-    devices_.republish();  // availability, then states
+    sweep(
+        [this](const ManagedDevice& d) {
+            auto configs = builder_.device_configs(describe(d.row));
+            publish(configs);
+            published_[d.row.id] = std::move(configs);
+        },
+        [this] {
+            publish_stats();
+            devices_.republish();  // availability, then states
+        });
 }
 
 bool HaDiscovery::handle_message(const MqttMessage& m) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,6 +21,8 @@ namespace intelergy::bridge {
 //   availability, then current states;
 // - device added, renamed or moved: its configs again (same unique_ids, new name/area);
 // - device removed: its configs cleared (empty retained), so no ghost entity comes back.
+// The passes over every device run a slice of devices per turn of the loop (sweep()), so plug
+// messages are not held up behind the whole fleet's configs.
 class HaDiscovery {
 public:
     HaDiscovery(const config::AppConfig& config, EventLoop& loop, MqttClient& mqtt,
@@ -37,6 +41,10 @@ private:
     void publish(const std::vector<discovery::DiscoveryMessage>& messages);
     void finish_cleanup();
     void publish_everything();
+    void sweep(std::function<void(const ManagedDevice&)> each, std::function<void()> done);
+    void sweep_step(std::shared_ptr<std::vector<std::string>> ids, std::size_t next,
+                    std::uint64_t generation, std::function<void(const ManagedDevice&)> each,
+                    std::function<void()> done);
 
     const config::AppConfig& cfg_;
     EventLoop& loop_;
@@ -48,6 +56,7 @@ private:
     bool collecting_{false};
     std::set<std::string> owned_retained_;  // config topics of ours seen while collecting
     std::map<std::string, std::vector<discovery::DiscoveryMessage>> published_;  // by device id
+    std::uint64_t sweep_generation_{0};  // see sweep()
 };
 
 }  // namespace intelergy::bridge
