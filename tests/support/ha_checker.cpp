@@ -1022,31 +1022,41 @@ struct Identity {
     std::string label;           // topic[#component]
 };
 
+// The parsed topic and the expanded config of one retained discovery message; nullopt when the
+// topic is not a discovery topic or the payload is empty or not a JSON object. Findings are
+// dropped: check() reports them.
+std::optional<std::pair<ParsedTopic, Json>> expanded(const std::string& prefix,
+                                                     const std::string& topic,
+                                                     const std::string& payload) {
+    auto parsed = parse_topic(prefix, topic);
+    if (!parsed || payload.empty()) return std::nullopt;
+    const Json raw = Json::parse(payload, nullptr, false);
+    if (!raw.is_object()) return std::nullopt;
+    std::vector<Finding> ignored;
+    return std::pair{std::move(*parsed), expand_config(raw, Sink{topic, &ignored}, "")};
+}
+
 std::vector<Identity> identities(const std::string& prefix, const std::string& topic,
                                  const std::string& payload) {
     std::vector<Identity> out;
-    const auto parsed = parse_topic(prefix, topic);
-    if (!parsed || payload.empty()) return out;
-    const Json raw = Json::parse(payload, nullptr, false);
-    if (!raw.is_object()) return out;
-    std::vector<Finding> ignored;
-    const Json config = expand_config(raw, Sink{topic, &ignored}, "");
+    const auto message = expanded(prefix, topic, payload);
+    if (!message) return out;
+    const auto& [parsed, config] = *message;
     auto uid_of = [](const Json& c) {
         return c.contains("unique_id") && c["unique_id"].is_string()
                    ? c["unique_id"].get<std::string>()
                    : std::string{};
     };
-    if (parsed->component == "device") {
+    if (parsed.component == "device") {
         if (!config.contains("components") || !config["components"].is_object()) return out;
-        const std::string base_id =
-            parsed->node.empty() ? parsed->object : parsed->object;  // node id of components
+        const std::string& base_id = parsed.object;  // the node id of its components
         for (auto it = config["components"].begin(); it != config["components"].end(); ++it) {
             if (!it->is_object() || !it->contains("platform") || !(*it)["platform"].is_string() ||
                 it->size() == 1) {
                 continue;
             }
             const std::string object =
-                parsed->node.empty() ? it.key() : parsed->node + "_" + it.key();
+                parsed.node.empty() ? it.key() : parsed.node + "_" + it.key();
             out.push_back({uid_of(*it),
                            (*it)["platform"].get<std::string>() + " " + base_id + " " + object,
                            topic + "#" + it.key()});
@@ -1054,8 +1064,8 @@ std::vector<Identity> identities(const std::string& prefix, const std::string& t
         return out;
     }
     const std::string id =
-        parsed->node.empty() ? parsed->object : parsed->node + " " + parsed->object;
-    out.push_back({uid_of(config), parsed->component + " " + id, topic});
+        parsed.node.empty() ? parsed.object : parsed.node + " " + parsed.object;
+    out.push_back({uid_of(config), parsed.component + " " + id, topic});
     return out;
 }
 
@@ -1122,14 +1132,11 @@ std::vector<std::pair<std::string, Json>> entities_of(const std::string& prefix,
                                                       const std::string& topic,
                                                       const std::string& payload) {
     std::vector<std::pair<std::string, Json>> out;
-    const auto parsed = parse_topic(prefix, topic);
-    if (!parsed || payload.empty()) return out;
-    const Json raw = Json::parse(payload, nullptr, false);
-    if (!raw.is_object()) return out;
-    std::vector<Finding> ignored;
-    const Json config = expand_config(raw, Sink{topic, &ignored}, "");
-    if (parsed->component != "device") {
-        out.emplace_back(parsed->component, config);
+    const auto message = expanded(prefix, topic, payload);
+    if (!message) return out;
+    const auto& [parsed, config] = *message;
+    if (parsed.component != "device") {
+        out.emplace_back(parsed.component, config);
         return out;
     }
     if (!config.contains("components") || !config["components"].is_object()) return out;
