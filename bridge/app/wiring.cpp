@@ -7,7 +7,10 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -95,7 +98,28 @@ int run_bridge(const config::AppConfig& config) {
         // Waits on the migration lock if another process is migrating; READY=1 comes later.
         notify("STATUS=starting: applying database migrations");
         store::PgStore store(config.postgres.dsn);
-        const auto st = store.migrate();
+        auto st = store.migrate();
+        // PostgreSQL may not be up yet (boot order, a restart of the database): wait for it as
+        // for the broker, 1 s doubling to 10 s, instead of exiting. SIGINT/SIGTERM still stop
+        // us at once; under systemd, TimeoutStartSec bounds the wait.
+        std::chrono::seconds delay{1};
+        for (bool told = false; !st && st.error().code == ErrorCode::Unreachable;) {
+            if (!told)
+                spdlog::warn("waiting for PostgreSQL: {} (retrying until it answers)",
+                             st.error().describe());
+            told = true;
+            notify("STATUS=waiting for PostgreSQL: " + st.error().describe());
+            notify("WATCHDOG=1");
+            const timespec wait{static_cast<time_t>(delay.count()), 0};
+            if (const int sig = sigtimedwait(&signals, nullptr, &wait); sig == SIGINT || sig == SIGTERM) {
+                spdlog::info("received {} while waiting for PostgreSQL, stopping",
+                             sig == SIGINT ? "SIGINT" : "SIGTERM");
+                return 0;
+            }
+            delay = std::min(delay * 2, std::chrono::seconds{10});
+            st = store.migrate();
+            if (st) spdlog::info("PostgreSQL answers");
+        }
         if (!st) {
             spdlog::error("cannot start: {}", st.error().describe());
             notify("STATUS=cannot start: " + st.error().describe());

@@ -4,6 +4,7 @@
 // the restart test (tests/integration/bridge) and the fault suite (tests/integration/fault).
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -115,15 +116,29 @@ protected:
         if (!sim_config_.empty()) std::remove(sim_config_.c_str());
     }
 
-    // Spawns `intelergy run` and waits until it reports online.
-    void start_bridge() {
-        const auto mark = probe_->count();
+    // Spawns `intelergy run`; with `log_path`, its stdout and stderr go to that file.
+    void spawn_bridge(const std::string& log_path = "") {
         const std::string exe = std::string(INTELERGY_BINARY_DIR) + "/intelergy";
         std::vector<std::string> args{exe, "run", "-c", config_path_};
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
-        ASSERT_EQ(posix_spawn(&pid_, exe.c_str(), nullptr, nullptr, argv.data(), environ), 0);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        if (!log_path.empty()) {
+            posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                             0644);
+            posix_spawn_file_actions_adddup2(&fa, 1, 2);
+        }
+        const int rc = posix_spawn(&pid_, exe.c_str(), &fa, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&fa);
+        ASSERT_EQ(rc, 0);
+    }
+
+    // Spawns `intelergy run` and waits until it reports online.
+    void start_bridge() {
+        const auto mark = probe_->count();
+        ASSERT_NO_FATAL_FAILURE(spawn_bridge());
         ASSERT_TRUE(probe_->wait_for(base_ + "/bridge/state", 20s,
                                      [](const MqttMessage& m) {
                                          return m.payload == R"({"state":"online"})";

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <pqxx/pqxx>
@@ -25,6 +26,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <set>
 #include <thread>
@@ -347,6 +350,54 @@ TEST_F(FaultSuite, EveryReadingOnceAndExactBooksThroughOutagesAndKills) {
     EXPECT_EQ(rollups(), before_recompute) << "stored rollups differ from a recompute";
     std::printf("[ fault   ] rollups identical after a recompute from scratch: %s\n",
                 before_recompute.c_str());
+}
+
+// Boot order: a bridge started while PostgreSQL is down (not up yet, or restarting) waits for
+// it instead of exiting, then comes online and serves requests; SIGTERM while it waits stops it
+// at once with exit 0.
+TEST_F(FaultSuite, StartedBeforePostgresItWaitsThenComesOnline) {
+    const std::string log = work_ + "/bridge-waiting.log";
+    auto log_has = [&](const std::string& text, std::chrono::seconds bound) {
+        const auto deadline = std::chrono::steady_clock::now() + bound;
+        for (;;) {
+            std::ifstream in(log);
+            const std::string all((std::istreambuf_iterator<char>(in)), {});
+            if (all.find(text) != std::string::npos) return true;
+            if (std::chrono::steady_clock::now() >= deadline) return false;
+            std::this_thread::sleep_for(100ms);  // the bridge writes its log on its own schedule
+        }
+    };
+    auto exited = [&] {
+        int status = 0;
+        return waitpid(pid_, &status, WNOHANG) == pid_;
+    };
+
+    // 1. SIGTERM while waiting: exit 0, promptly.
+    ASSERT_NO_FATAL_FAILURE(stop_pg("fast"));
+    ASSERT_NO_FATAL_FAILURE(spawn_bridge(log));
+    ASSERT_TRUE(log_has("waiting for PostgreSQL", 20s)) << "the bridge did not wait (see " << log << ")";
+    ASSERT_FALSE(exited()) << "the bridge exited while PostgreSQL was down";
+    ASSERT_EQ(kill(pid_, SIGTERM), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid_, &status, 0), pid_);
+    pid_ = -1;
+    ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal";
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+
+    // 2. PostgreSQL comes up while the bridge waits: online, and requests reach the database.
+    const auto mark = probe_->count();
+    ASSERT_NO_FATAL_FAILURE(spawn_bridge(log));
+    ASSERT_TRUE(log_has("retrying until it answers", 20s));
+    ASSERT_FALSE(exited()) << "the bridge exited while PostgreSQL was down";
+    ASSERT_NO_FATAL_FAILURE(start_pg());
+    ASSERT_TRUE(probe_->wait_for(base_ + "/bridge/state", 30s,
+                                 [](const MqttMessage& m) { return m.payload == R"({"state":"online"})"; },
+                                 mark))
+        << "the bridge did not come online once PostgreSQL was up (see " << log << ")";
+    EXPECT_TRUE(log_has("PostgreSQL answers", 5s));
+    EXPECT_EQ(request("user/add", {{"name", "late"}})["status"], "ok");
+    const auto users = request("user/list", Json::object());
+    EXPECT_NE(users.dump().find("\"late\""), std::string::npos) << users.dump();
 }
 
 }  // namespace
