@@ -33,6 +33,8 @@
 #include <thread>
 #include <vector>
 
+#include "intelergy/core/tcp_nodelay.hpp"
+
 namespace {
 
 using Steady = std::chrono::steady_clock;
@@ -153,6 +155,9 @@ public:
         pub_.set_message_callback([this](mqtt::const_message_ptr m) { on_rpc(m); });
         sub_.connect(conn)->wait();
         pub_.connect(conn)->wait();
+        // One connection plays a thousand plugs, each a connection of its own in real life:
+        // without TCP_NODELAY Nagle's algorithm would hold its publishes (core/tcp_nodelay.hpp).
+        intelergy::disable_nagle_to_port(intelergy::uri_port(tcp_url(o_.url)));
         if (o_.passthrough) {
             sub_.subscribe("+/events/rpc", 0)->wait();
         } else {

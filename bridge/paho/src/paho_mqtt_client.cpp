@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include "intelergy/core/tcp_nodelay.hpp"
+
 namespace intelergy::bridge {
 
 struct PahoMqttClient::Impl {
@@ -87,6 +89,8 @@ PahoMqttClient::PahoMqttClient(PahoOptions options) : impl_(std::make_unique<Imp
     }
 
     d.client->set_connected_handler([&d](const std::string&) {
+        // Paho leaves Nagle's algorithm on: up to 40 ms per publish (core/tcp_nodelay.hpp).
+        if (const int port = uri_port(d.opts.server_uri); port > 0) disable_nagle_to_port(port);
         d.is_connected = true;
         d.log->info("mqtt connected server={}", d.opts.server_uri);
         d.resubscribe();
