@@ -181,10 +181,22 @@ void PahoMqttClient::stop(const std::optional<MqttMessage>& final_message,
 
 void PahoMqttClient::publish(std::string_view topic, std::string_view payload, int qos,
                              bool retain) {
-    try {
-        impl_->client->publish(std::string(topic), payload.data(), payload.size(), qos, retain);
-    } catch (const mqtt::exception& e) {
-        impl_->log->warn("mqtt publish dropped topic={} error={}", topic, e.what());
+    auto& d = *impl_;
+    // Paho queues publishes for its send thread and refuses more than max_buffered of them even
+    // while connected (MQTTASYNC_MAX_BUFFERED_MESSAGES). In a burst the caller outruns the send
+    // thread: wait for the queue to drain (backpressure, at most 2 s) instead of dropping.
+    for (int waited_ms = 0;; ++waited_ms) {
+        try {
+            d.client->publish(std::string(topic), payload.data(), payload.size(), qos, retain);
+            return;
+        } catch (const mqtt::exception& e) {
+            if (e.get_return_code() != MQTTASYNC_MAX_BUFFERED_MESSAGES || !d.is_connected ||
+                waited_ms >= 2000) {
+                d.log->warn("mqtt publish dropped topic={} error={}", topic, e.what());
+                return;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
 }
 
