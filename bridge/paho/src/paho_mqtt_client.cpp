@@ -196,7 +196,7 @@ void PahoMqttClient::publish(std::string_view topic, std::string_view payload, i
                 return;
             }
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));  // lint: allow-clock (no drain event)
     }
 }
 
