@@ -1,6 +1,6 @@
 // store_bench: readings/s through ReadingWriter (new rows, then the same rows replayed as
 // duplicates) vs a raw `psql \copy` of the same rows, and the time to recompute one device-year
-// of minute data. Each part runs in its own throwaway database created from the admin DSN and
+// of minute data vs a raw `psql \copy` of the minute rows it wrote. Each part runs in its own throwaway database created from the admin DSN and
 // dropped afterwards.
 //
 //   store_bench [ADMIN_DSN] [--rows N] [--devices D] [--batch B] [--no-year] [--year-only]
@@ -28,6 +28,7 @@
 #include <pqxx/pqxx>
 #include <random>
 #include <thread>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -453,8 +454,9 @@ int main(int argc, char** argv) {
                 std::cerr << "recompute failed: " << st.error().describe() << "\n";
                 return 1;
             }
+            const double recompute_s = seconds_since(t0);
             std::printf("recompute   device_year_minutes=%lu seconds=%.3f\n",
-                        static_cast<unsigned long>(worker.stats().minutes_written), seconds_since(t0));
+                        static_cast<unsigned long>(worker.stats().minutes_written), recompute_s);
             // Check: the parents rebuilt by the per-range SQL
             // (intelergy_rollup_parents, one call for the whole year) are the same rows, bit for
             // bit, as the set-based pass wrote.
@@ -478,6 +480,54 @@ int main(int argc, char** argv) {
             std::printf("recompute_check rows=%ld parents_identical_to_per_range_sql=%s\n", a[4].as<long>(),
                         same ? "yes" : "NO");
             if (!same) return 1;
+            tx.abort();
+
+            // Baseline, same run: the floor of the minute tier. The minute rows the recompute
+            // wrote are saved to a binary file, the table is emptied (as it was before the
+            // recompute), and `psql \copy … (FORMAT binary)` loads the same rows into the same
+            // table, primary key and BRIN index included, in one statement: no readings to read,
+            // no minutes to compute, no parents.
+            const std::string minute_cols =
+                "device_id, channel, bucket_start, bucket_end, energy_wh, energy_integrated_wh, "
+                "counter_s, covered_s, bridged_s, sum_w_s, power_s, min_w, max_w, samples, "
+                "first_ts, last_ts, resets";
+            const std::string bin =
+                "/tmp/intelergy_store_bench_minutes." + std::to_string(::getpid()) + ".bin";
+            const auto psql = [&](const std::string& meta) {
+                return std::system(("psql -q -v ON_ERROR_STOP=1 '" + db.dsn() + "' -c \"" + meta + "\"")
+                                       .c_str()) == 0;
+            };
+            if (!psql("\\copy (SELECT " + minute_cols +
+                      " FROM energy_minute ORDER BY device_id, channel, bucket_start) TO '" + bin +
+                      "' (FORMAT binary)")) {
+                std::cerr << "psql \\copy of energy_minute to a file failed\n";
+                return 1;
+            }
+            long minute_rows = 0;
+            {
+                pqxx::nontransaction nt(c);
+                minute_rows = nt.exec1("SELECT count(*) FROM energy_minute")[0].as<long>();
+                nt.exec0("TRUNCATE energy_minute");
+            }
+            const auto t_copy = Steady::now();
+            const bool copied =
+                psql("\\copy energy_minute (" + minute_cols + ") FROM '" + bin + "' (FORMAT binary)");
+            const double copy_s = seconds_since(t_copy);
+            std::remove(bin.c_str());
+            if (!copied) {
+                std::cerr << "psql \\copy of energy_minute from a file failed\n";
+                return 1;
+            }
+            {
+                pqxx::nontransaction nt(c);
+                const long back = nt.exec1("SELECT count(*) FROM energy_minute")[0].as<long>();
+                if (back != minute_rows) {
+                    std::cerr << "psql \\copy loaded " << back << " of " << minute_rows << " minute rows\n";
+                    return 1;
+                }
+            }
+            std::printf("year_minute_copy rows=%ld seconds=%.3f\n", minute_rows, copy_s);
+            std::printf("recompute_vs_copy ratio=%.2f\n", recompute_s / copy_s);
         }
     } catch (const std::exception& e) {
         std::cerr << "store_bench: " << e.what() << "\n";
