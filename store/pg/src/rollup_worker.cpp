@@ -227,6 +227,7 @@ struct RollupWorker::Impl {
     std::condition_variable wake;
     bool running{false};
     bool quit{false};
+    bool last_pass_full{false};  // the last pass claimed claims_per_pass marks: a backlog
     // Set by stop(): a pass in progress gives up between ranges and rolls back, so its marks stay
     // in rollup_dirty for the next start. A pass over a large backlog (one range per device-hour,
     // thousands of plugs) takes many seconds; stop() must not wait for it.
@@ -521,6 +522,7 @@ struct RollupWorker::Impl {
             log_frozen("pass");
             update_lag(left[0].as<std::size_t>(), nullable<std::int64_t>(left[1]));
             std::lock_guard lock(mu);
+            last_pass_full = claimed.size() >= opt.claims_per_pass;
             if (!claimed.empty()) ++st.passes;
             st.ranges += ranges.size();
             st.minutes_written += minutes;
@@ -718,14 +720,17 @@ struct RollupWorker::Impl {
         bool failing = false;
         for (;;) {
             try {
+                // Passes follow each other at once only while a backlog lasts (a full pass).
+                // Otherwise the next pass waits for poll_interval and takes every mark made in
+                // between: each pass rewrites the parent rows of every device it touches, so
+                // one pass per writer batch kept PostgreSQL rolling up the same open minutes,
+                // hours and days back to back under a steady ingest (bench/RESULTS.md).
                 auto r = pass();
-                while (r && *r > 0) {
-                    {
-                        std::lock_guard lock(mu);
-                        if (quit) break;
-                    }
-                    r = pass();
-                }
+                const auto backlog = [&] {
+                    std::lock_guard lock(mu);
+                    return !quit && last_pass_full;
+                };
+                while (r && *r > 0 && backlog()) r = pass();
                 // One line per change of state, not one per second through an outage.
                 if (!r) {
                     if (!failing) log->warn("store rollup pass failed err={}", r.error().describe());

@@ -450,6 +450,32 @@ TEST_F(RollupTest, WorkerThreadFollowsTheWriterAndReportsLag) {
     expect_energy(h[0], 60, 1.0);
 }
 
+// Passes follow each other at once while there is a backlog (a pass took claims_per_pass marks),
+// and only then wait for poll_interval: a backlog must not drain at one pass per interval.
+TEST_F(RollupTest, ABacklogDrainsInBackToBackPassesWithoutWaitingForTheInterval) {
+    home("UTC");
+    std::vector<Reading> readings;
+    for (int d = 0; d < 4; ++d)
+        for (const auto& r : make({device("b" + std::to_string(d)), at("2026-06-01T00:00:00Z"),
+                                   at("2026-06-03T00:00:00Z"), 2h, 100}))
+            readings.push_back(r);
+    write(readings);
+    const auto marks = scalar("SELECT count(*) FROM rollup_dirty");
+    ASSERT_GE(marks, 100);  // readings two hours apart: no two share a mark
+    store::RollupWorkerOptions opt;
+    opt.claims_per_pass = 30;
+    opt.poll_interval = std::chrono::hours(1);  // a wait for it would outlast the bound below
+    store::RollupWorker worker(db_->dsn(), clock_, opt);
+    worker.start();
+    // Bounded (20 s): passes of at most 30 marks each.
+    for (int i = 0; i < 400 && scalar("SELECT count(*) FROM rollup_dirty") > 0; ++i)
+        std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(scalar("SELECT count(*) FROM rollup_dirty"), 0) << "the backlog waited for poll_interval";
+    worker.stop();
+    EXPECT_EQ(worker.stats().passes, static_cast<std::uint64_t>(marks + 29) / 30);
+    EXPECT_EQ(scalar("SELECT count(DISTINCT device_id) FROM energy_day"), 4);
+}
+
 // A bridge with thousands of plugs stops with a large rollup backlog. stop() must not wait for a
 // long pass to finish (SIGTERM once took over 20 s): the pass in progress gives up between its
 // steps and rolls back, so no mark is lost and the next start rolls everything up. A pass is
