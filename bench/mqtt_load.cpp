@@ -12,17 +12,21 @@
 //   mqtt_load --url mqtt://127.0.0.1:PORT --plugs N --rates 1000,2000,max --seconds S
 //             [--max-messages M] [--base intelergy] [--prefix benchplug] [--passthrough]
 //             [--dsn DSN] [--pid BRIDGE_PID | --pid-file FILE] [--baseline-timeout S]
+//             [--watch NAME=PID]...  (CPU of PID and its descendants per step: cpu_NAME=)
 // A rate of "max" publishes --max-messages frames as fast as the client can.
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mqtt/async_client.h>
 #include <mutex>
@@ -59,6 +63,9 @@ struct Options {
     std::string pid_file;  // read at each step: the bridge may start after this program
     double baseline_timeout{60};
     double rollup_timeout{30};  // after the last step only
+    // --watch NAME=PID: CPU of that process and its descendants per step (cpu_NAME=cores), to
+    // see where the machine's cores went (broker, database, this program).
+    std::vector<std::pair<std::string, long>> watch;
 };
 
 std::string plug_name(const Options& o, int i) {
@@ -133,6 +140,45 @@ CpuSample sample_process(long pid) {
     while (std::getline(status, line))
         if (line.rfind("VmRSS:", 0) == 0) out.rss_kb = std::stol(line.substr(6));
     return out;
+}
+
+// CPU seconds of `root` and every process below it (PostgreSQL's work is in its backends).
+double tree_cpu_s(long root) {
+    std::map<long, std::vector<long>> children;
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+        const auto name = e.path().filename().string();
+        if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+        std::ifstream stat(e.path() / "stat");
+        std::string line;
+        if (!std::getline(stat, line)) continue;
+        const auto close = line.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream rest(line.substr(close + 2));
+        std::string state;
+        long ppid = 0;
+        rest >> state >> ppid;
+        children[ppid].push_back(std::stol(name));
+    }
+    double total = 0;
+    std::vector<long> todo{root};
+    while (!todo.empty()) {
+        const long pid = todo.back();
+        todo.pop_back();
+        total += sample_process(pid).cpu_s;
+        for (long c : children[pid]) todo.push_back(c);
+    }
+    return total;
+}
+
+// Busy CPU seconds of the whole machine (all cores, everything but idle and iowait).
+double machine_busy_s() {
+    std::ifstream stat("/proc/stat");
+    std::string cpu;
+    unsigned long v[8] = {};
+    stat >> cpu;
+    for (auto& x : v) stat >> x;
+    const unsigned long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    return static_cast<double>(busy) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 class Load {
@@ -233,6 +279,9 @@ private:
             f >> o_.pid;
         }
         const auto cpu0 = sample_process(o_.pid);
+        std::vector<double> watch0;
+        for (const auto& w : o_.watch) watch0.push_back(tree_cpu_s(w.second));
+        const double self0 = sample_process(getpid()).cpu_s, machine0 = machine_busy_s();
         const auto t0 = now_ns();
         long sent = 0;
         // Pace in 1 ms slices: after each slice, publish what the schedule says is due.
@@ -262,6 +311,19 @@ private:
         const long received = received_.load();
         const auto t_end = received > 0 ? last_receive_ns_.load() : now_ns();
         const auto cpu1 = sample_process(o_.pid);
+        std::string watched;  // " cpu_NAME=cores …" over the same span as bridge_cpu
+        {
+            const double span = static_cast<double>(std::max(t_end, t_sent) - t0) / 1e9;
+            char buf[64];
+            for (std::size_t k = 0; k < o_.watch.size(); ++k) {
+                std::snprintf(buf, sizeof buf, " cpu_%s=%.3f", o_.watch[k].first.c_str(),
+                              (tree_cpu_s(o_.watch[k].second) - watch0[k]) / span);
+                watched += buf;
+            }
+            std::snprintf(buf, sizeof buf, " cpu_self=%.3f machine_busy_cores=%.3f",
+                          (sample_process(getpid()).cpu_s - self0) / span, (machine_busy_s() - machine0) / span);
+            watched += buf;
+        }
         long db_rows = -1;
         double db_wait_s = 0;
         double rollup_s = -1;
@@ -312,13 +374,13 @@ private:
         std::printf(
             "step mode=%s target=%s sent=%ld received=%ld lost=%ld other_states=%ld send_rate=%.0f "
             "processed_rate=%.0f drain_ms=%.0f lat_p50_ms=%.3f lat_p99_ms=%.3f lat_max_ms=%.3f "
-            "db_rows=%ld db_wait_s=%.1f rollup_catchup_s=%.2f rollup_marks_left=%ld bridge_cpu=%.3f bridge_rss_kb=%ld\n",
+            "db_rows=%ld db_wait_s=%.1f rollup_catchup_s=%.2f rollup_marks_left=%ld bridge_cpu=%.3f bridge_rss_kb=%ld%s\n",
             o_.passthrough ? "passthrough" : "bridge", rate > 0 ? std::to_string(rate).c_str() : "max",
             total, received, total - received, other_.load(), static_cast<double>(total) / send_s,
             static_cast<double>(received) / span_s,
             static_cast<double>(std::max<std::int64_t>(0, t_end - t_sent)) / 1e6, pct(0.50), pct(0.99),
             lat.empty() ? -1.0 : static_cast<double>(lat.back()) / 1e6, db_rows, db_wait_s, rollup_s, rollup_left,
-            o_.pid > 0 ? (cpu1.cpu_s - cpu0.cpu_s) / span_s : -1.0, cpu1.rss_kb);
+            o_.pid > 0 ? (cpu1.cpu_s - cpu0.cpu_s) / span_s : -1.0, cpu1.rss_kb, watched.c_str());
         std::fflush(stdout);
         std::this_thread::sleep_for(1s);
     }
@@ -469,6 +531,15 @@ int main(int argc, char** argv) {
         else if (a == "--dsn") o.dsn = next();
         else if (a == "--pid") o.pid = std::stol(next());
         else if (a == "--pid-file") o.pid_file = next();
+        else if (a == "--watch") {
+            const auto v = next();
+            const auto eq = v.find('=');
+            if (eq == std::string::npos || eq == 0) {
+                std::cerr << "mqtt_load: --watch needs NAME=PID\n";
+                return 2;
+            }
+            o.watch.emplace_back(v.substr(0, eq), std::stol(v.substr(eq + 1)));
+        }
         else if (a == "--baseline-timeout") o.baseline_timeout = std::stod(next());
         else if (a == "--rollup-timeout") o.rollup_timeout = std::stod(next());
         else if (a == "--rates") {

@@ -122,8 +122,11 @@ w("Baselines, same run: `mosquitto_pub -l` → `mosquitto_sub -C` of the same fr
 w(HEADER)
 w(row("pass-through, mosquitto_pub → mosquitto_sub", "passthrough_mosquitto_rate", "msg/s"))
 w(row("pass-through lost", "passthrough_mosquitto_lost", "msgs"))
+w(row("pass-through: broker CPU", "passthrough_broker_cpu", "cores"))
 w(row("pass-through, Paho → Paho (load generator)", "passthrough_paho_rate", "msg/s"))
 for t, label in (("1000", "1,000 msg/s"), ("2000", "2,000 msg/s"), ("4000", "4,000 msg/s"), ("max", "burst")):
+    if t in ("2000", "4000") and stats(f"ingest_{t}_processed_rate") is None and meta.get("mode") == "quick":
+        continue  # full mode only
     w(row(f"bridge at {label}: processed", f"ingest_{t}_processed_rate", "msg/s"))
     w(row(f"bridge at {label}: lost on topics", f"ingest_{t}_lost_topics", "msgs", "0", lambda m: m == 0))
     w(row(f"bridge at {label}: lost in database", f"ingest_{t}_lost_db", "rows", "0", lambda m: m == 0))
@@ -133,11 +136,40 @@ for t, label in (("1000", "1,000 msg/s"), ("2000", "2,000 msg/s"), ("4000", "4,0
     else:
         w(row(f"bridge at {label}: latency p99", f"ingest_{t}_p99_ms", "ms"))
     w(row(f"bridge at {label}: CPU", f"ingest_{t}_cpu_cores", "cores"))
+    if t in ("1000", "max"):
+        w(row(f"at {label}: broker CPU", f"ingest_{t}_cpu_broker", "cores"))
+        w(row(f"at {label}: PostgreSQL CPU (all backends)", f"ingest_{t}_cpu_postgres", "cores"))
+        w(row(f"at {label}: load generator CPU", f"ingest_{t}_cpu_loadgen", "cores"))
+        w(row(f"at {label}: whole machine busy", f"ingest_{t}_machine_busy", "cores"))
 w(row("bridge RSS during ingest (max)", "ingest_rss_mb_max", "MB"))
+if meta.get("mode") == "quick":
+    w("\n2,000 and 4,000 msg/s are measured in full mode only (`bench/run` without `--quick`).\n")
 r = ratio("ingest_max_processed_rate", "passthrough_mosquitto_rate")
 if r is not None:
     w(f"\nBurst rate / mosquitto pass-through (medians): **{r:.2f}** (goal ≥ 0.35: "
       f"{'met' if r >= 0.35 else '**not met**'}). Zero loss at the burst rate is the lost rows above.\n")
+    parts = {k: stats(f"ingest_max_{k}") for k in ("cpu_cores", "cpu_broker", "cpu_postgres", "cpu_loadgen", "machine_busy")}
+    if all(v is not None for v in parts.values()):
+        m = {k: v[0] for k, v in parts.items()}
+        rest = m["machine_busy"] - m["cpu_cores"] - m["cpu_broker"] - m["cpu_postgres"] - m["cpu_loadgen"]
+        w(f"\nWhere the cores went during the burst (medians): the machine had {meta.get('cores')} cores, "
+          f"{m['machine_busy']:.2f} busy: bridge {m['cpu_cores']:.2f}, broker {m['cpu_broker']:.2f}, "
+          f"PostgreSQL {m['cpu_postgres']:.2f}, load generator {m['cpu_loadgen']:.2f}, everything else "
+          f"(other processes on the machine, kernel work not charged to these) {max(rest, 0):.2f}. "
+          "In the pass-through baseline the broker handles two messages per frame (in, and out to "
+          "the subscriber); through the bridge six (the frame in and out to the bridge, the bridge's "
+          "three publishes state, power and energy in, the state out to the subscriber), and "
+          "PostgreSQL stores and rolls up every reading, all on the same cores.")
+        rate = stats("ingest_max_processed_rate")[0]
+        goal_rate = 0.35 * stats("passthrough_mosquitto_rate")[0]
+        if rate > 0:
+            per = {k: m[k] / rate * 1e6 for k in ("cpu_cores", "cpu_broker", "cpu_postgres")}
+            need = sum(per.values()) * goal_rate / 1e6
+            w(f" Per frame at the burst: bridge {per['cpu_cores']:.0f} µs of CPU, broker "
+              f"{per['cpu_broker']:.0f} µs, PostgreSQL {per['cpu_postgres']:.0f} µs. At the goal rate "
+              f"({goal_rate:,.0f} frames/s) these three alone would need {need:.1f} cores at that cost "
+              f"per frame, on a machine with {meta.get('cores')}.")
+        w("\n")
 w("\n")
 
 w("## HTTP polling\n\n")
