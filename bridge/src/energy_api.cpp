@@ -444,8 +444,8 @@ struct EnergyTotalsPublisher::Impl {
     std::mutex m;
     std::condition_variable cv;
     bool stopping{false};
-    // Set by stop(): a round in progress gives up between queries. A round is two queries per
-    // device and room; with thousands of plugs it takes seconds, and SIGTERM waited for it.
+    // Set by stop(): a round in progress gives up before and after its query (one
+    // period_totals call for all devices and rooms), publishing nothing of it.
     std::atomic<bool> abandon{false};
     std::thread thread;
     std::mutex published_m;
@@ -463,40 +463,41 @@ struct EnergyTotalsPublisher::Impl {
         if (!log) log = spdlog::default_logger();
     }
 
-    // Energy of `scope` in the local period containing now: a payload.
-    Result<std::string> total(const std::string& scope, const std::string& tz,
-                              store::Resolution period, SysTime now) {
-        auto lp = local_period(tz, period, now);
-        if (!lp) return lp.error();
-        auto buckets = history->query_energy(scope, period, lp->from, lp->to);
-        if (!buckets) return buckets.error();
-        std::optional<double> wh;
-        for (const auto& b : *buckets)
-            if (b.energy_wh) wh = wh.value_or(0.0) + *b.energy_wh;
-        Json j{{"energy_wh", wh ? Json(std::round(*wh * 1000.0) / 1000.0) : Json(nullptr)},
-               {"since", format_iso8601(lp->from)},
-               {"until", format_iso8601(lp->to)}};
-        return j.dump();
-    }
-
+    // One round: the today and this-week totals of every device and room, asked of the
+    // history in one period_totals call (one SQL statement with PgEnergyHistory, whatever the
+    // number of devices). Before, a round was two query_energy calls per device and room:
+    // 10,000 a minute with 5,000 plugs, ~9 % of the bridge's CPU in a profile (issue 8).
     Result<std::size_t> refresh() {
         if (!store) store = open_store();
         if (!history) history = open_history();
         auto devices = store->list_devices();
         if (!devices) return devices.error();
         const auto now = clock.now();
-        std::map<std::string, std::string> topics;  // topic → payload
-        std::map<std::string, std::string> rooms;   // room path → time zone
+        std::map<std::string, std::string> rooms;  // room path → time zone (of its last device)
         std::optional<Error> first_error;
+        std::vector<store::TotalRequest> requests;
+        std::vector<std::string> request_topics;  // topic of requests[i]
+        std::vector<std::string> request_since, request_until;
+        // Local periods per time zone and period: the same for every device of a zone.
+        std::map<std::pair<std::string, store::Resolution>, Result<LocalPeriod>> periods;
         const auto add = [&](const std::string& scope, const std::string& tz,
                              const std::string& prefix) {
-            if (abandon.load()) return;
             for (const auto& [period, suffix] :
                  {std::pair{store::Resolution::Day, "/energy_today"},
                   std::pair{store::Resolution::Week, "/energy_week"}}) {
-                auto payload = total(scope, tz, period, now);
-                if (payload) topics[prefix + suffix] = std::move(*payload);
-                else if (!first_error) first_error = payload.error();
+                auto it = periods.find({tz, period});
+                if (it == periods.end())
+                    it = periods.emplace(std::pair{tz, period}, local_period(tz, period, now))
+                             .first;
+                const auto& lp = it->second;
+                if (!lp) {
+                    if (!first_error) first_error = lp.error();
+                    continue;
+                }
+                requests.push_back({scope, period, lp->from, lp->to});
+                request_topics.push_back(prefix + suffix);
+                request_since.push_back(format_iso8601(lp->from));
+                request_until.push_back(format_iso8601(lp->to));
             }
         };
         for (const auto& d : *devices) {
@@ -505,6 +506,24 @@ struct EnergyTotalsPublisher::Impl {
         }
         for (const auto& [room, tz] : rooms) add(room, tz, base + "/homes/" + room);
         if (abandon.load()) return std::size_t{0};  // stopping: publish nothing half-computed
+        Result<std::vector<store::PeriodTotal>> totals{std::vector<store::PeriodTotal>{}};
+        if (!requests.empty()) totals = history->period_totals(requests);
+        if (abandon.load()) return std::size_t{0};
+        if (!totals) return totals.error();  // the store objects reopen their connections
+        if (totals->size() != requests.size())
+            return make_error(ErrorCode::Internal, "energy totals: wrong number of answers");
+        std::map<std::string, std::string> topics;  // topic → payload
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+            const auto& wh = (*totals)[i];
+            if (!wh) {
+                if (!first_error) first_error = wh.error();
+                continue;
+            }
+            Json j{{"energy_wh", *wh ? Json(std::round(**wh * 1000.0) / 1000.0) : Json(nullptr)},
+                   {"since", request_since[i]},
+                   {"until", request_until[i]}};
+            topics[request_topics[i]] = j.dump();
+        }
         std::size_t sent = 0;
         std::lock_guard lock(published_m);
         for (auto& [topic, payload] : topics) {

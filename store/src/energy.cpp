@@ -27,4 +27,24 @@ std::optional<Resolution> parse_resolution(std::string_view text) {
     return std::nullopt;
 }
 
+Result<std::vector<PeriodTotal>> EnergyHistory::period_totals(
+    const std::vector<TotalRequest>& requests) {
+    std::vector<PeriodTotal> out;
+    out.reserve(requests.size());
+    for (const auto& r : requests) {
+        auto buckets = query_energy(r.scope, r.resolution, r.from, r.to);
+        if (!buckets) {
+            const auto code = buckets.error().code;
+            if (code != ErrorCode::NotFound && code != ErrorCode::Invalid) return buckets.error();
+            out.emplace_back(buckets.error());
+            continue;
+        }
+        std::optional<double> wh;
+        for (const auto& b : *buckets)
+            if (b.energy_wh) wh = wh.value_or(0.0) + *b.energy_wh;
+        out.emplace_back(wh);
+    }
+    return out;
+}
+
 }  // namespace intelergy::store

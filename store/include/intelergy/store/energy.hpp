@@ -34,6 +34,19 @@ struct EnergyBucket {
     int members{0};        // device channels contributing to this bucket
 };
 
+// One request of EnergyHistory::period_totals: the energy of `scope` in [from, to) at
+// `resolution` (the tier whose buckets are summed).
+struct TotalRequest {
+    std::string scope;
+    Resolution resolution{Resolution::Day};
+    SysTime from{};
+    SysTime to{};
+};
+
+// One answer of period_totals: the Wh, nullopt when no bucket has energy (unknown, not 0), or
+// the error query_energy gives for that request (NotFound, Invalid).
+using PeriodTotal = Result<std::optional<double>>;
+
 // Read side of the energy history (real: PgEnergyHistory).
 // Scope: a device id ("shelly-aabbcc"), or a hierarchy path "user", "user/profile",
 // "user/profile/room" or "user/profile/room/device". Returns the buckets whose start lies in
@@ -45,6 +58,14 @@ public:
     virtual Result<std::vector<EnergyBucket>> query_energy(const std::string& scope,
                                                            Resolution resolution, SysTime from,
                                                            SysTime to) = 0;
+
+    // Many totals at once: answer i is exactly what summing, in order, the energy_wh of the
+    // buckets of query_energy(requests[i]...) gives (nullopt when none has energy_wh). The
+    // call fails as a whole only when the store does (Unreachable, Internal); a bad or unknown
+    // scope fails its own answer. This default asks query_energy once per request (fine for
+    // fakes); PgEnergyHistory answers any number of requests with one statement.
+    virtual Result<std::vector<PeriodTotal>> period_totals(
+        const std::vector<TotalRequest>& requests);
 };
 
 }  // namespace intelergy::store

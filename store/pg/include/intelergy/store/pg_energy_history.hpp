@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,15 @@ public:
 
     Result<std::vector<EnergyBucket>> query_energy(const std::string& scope, Resolution resolution,
                                                    SysTime from, SysTime to) override;
+
+    // One statement for any number of requests (unnest of the scopes and ranges, one join
+    // with the rollup tiers), the same sums as query_energy: the numeric sum per bucket as
+    // float8, added up in bucket order.
+    Result<std::vector<PeriodTotal>> period_totals(
+        const std::vector<TotalRequest>& requests) override;
+
+    // SQL statements this instance has sent (both methods), for tests of the statement count.
+    [[nodiscard]] std::uint64_t statements() const noexcept;
 
 private:
     struct Impl;
