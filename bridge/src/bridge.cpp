@@ -197,7 +197,11 @@ struct Bridge::Impl {
             }
             return;
         }
-        loop.post([this, m = std::move(msg)] { dispatch(m); });
+        // On Paho's receive thread, which must not stay blocked (EventLoop::post_within): a
+        // burst beyond the loop's capacity queues here, up to 4x, rather than in the broker
+        // (which drops QoS 0 messages beyond its max_queued_messages, 1,000 by default).
+        loop.post_within([this, m = std::move(msg)] { dispatch(m); }, 4 * LOOP_CAPACITY,
+                         std::chrono::milliseconds(20));
     }
 
     void dispatch(const MqttMessage& msg) {

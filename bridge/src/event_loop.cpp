@@ -15,6 +15,12 @@ bool EventLoop::post(Task task) {
 
 bool EventLoop::try_post(Task task) { return !stopped_ && queue_.try_push(std::move(task)); }
 
+bool EventLoop::post_within(Task task, std::size_t limit, std::chrono::milliseconds wait) {
+    if (stopped_) return false;
+    if (!queue_.push_within(std::move(task), limit, wait) && !stopped_) ++overflows_;
+    return !stopped_;
+}
+
 EventLoop::TimerId EventLoop::schedule_at(SteadyTime when, Task task) {
     const TimerId id = next_timer_++;
     timers_.emplace(when, std::make_pair(id, std::move(task)));

@@ -90,6 +90,18 @@ TEST(EventLoop, TryPostFailsWhenTheQueueIsFull) {
     EXPECT_TRUE(loop.try_post([] {}));
 }
 
+TEST(EventLoop, PostWithinQueuesBeyondTheCapacityAndCountsIt) {
+    FakeClock clock;
+    EventLoop loop(clock, 2);
+    std::vector<int> ran;
+    for (int i = 0; i < 5; ++i)
+        EXPECT_TRUE(loop.post_within([&ran, i] { ran.push_back(i); }, 8, 10s));  // never waits here
+    EXPECT_EQ(loop.overflows(), 3U);
+    EXPECT_FALSE(loop.try_post([] {}));  // the capacity still holds for the other producers
+    loop.run_pending();
+    EXPECT_EQ(ran, (std::vector<int>{0, 1, 2, 3, 4}));
+}
+
 TEST(EventLoop, TimersFireInDueOrderOnlyWhenDue) {
     FakeClock clock;
     EventLoop loop(clock, 16);

@@ -28,6 +28,32 @@ TEST(BlockingQueue, FifoAndTryPushRespectsCapacity) {
     EXPECT_EQ(q.pop_for(1ms), std::nullopt);
 }
 
+// A producer that must never stay blocked: below the limit it queues at once, even beyond
+// the capacity; at the limit it waits a bounded time, then queues anyway. Nothing is dropped.
+TEST(BlockingQueue, PushWithinGoesOverTheCapacityInsteadOfBlocking) {
+    BlockingQueue<int> q(2);
+    EXPECT_TRUE(q.push_within(1, 4, 10s));   // within the capacity
+    EXPECT_TRUE(q.push_within(2, 4, 10s));
+    EXPECT_FALSE(q.push_within(3, 4, 10s));  // over the capacity, below the limit: no wait
+    EXPECT_FALSE(q.push_within(4, 4, 10s));
+    EXPECT_FALSE(q.try_push(5));             // the capacity still holds for other producers
+    // At the limit: waits (bounded; 10 s would fail the suite's timeout), then queues anyway.
+    EXPECT_FALSE(q.push_within(5, 4, 1ms));
+    EXPECT_EQ(q.size(), 5U);
+    for (int i = 1; i <= 5; ++i) EXPECT_EQ(q.pop_for(0ms), i);
+}
+
+TEST(BlockingQueue, PushWithinAtTheLimitTakesTheRoomAConsumerMakes) {
+    BlockingQueue<int> q(1);
+    ASSERT_TRUE(q.push_within(1, 1, 0ms));
+    std::promise<bool> result;
+    std::thread producer([&] { result.set_value(q.push_within(2, 1, 10s)); });
+    EXPECT_EQ(q.pop_for(10s), 1);  // makes room: the waiting producer goes in within capacity
+    EXPECT_TRUE(result.get_future().get());
+    producer.join();
+    EXPECT_EQ(q.pop_for(0ms), 2);
+}
+
 TEST(BlockingQueue, MoveOnlyItems) {
     BlockingQueue<std::unique_ptr<int>> q(2);
     q.push(std::make_unique<int>(7));

@@ -27,6 +27,12 @@ public:
     // Blocks when the queue is full (backpressure on producers). Returns false once stopped.
     bool post(Task task);
     bool try_post(Task task);
+    // Never blocks for long: queues at once, beyond the capacity (counted in overflows()), while
+    // fewer than `limit` tasks are queued; at `limit` waits at most `wait`, then queues anyway.
+    // For Paho's receive thread, which also finishes Paho's pending socket writes: the loop may
+    // itself be waiting for those (a publish on a full Paho queue), so blocking that thread on a
+    // full loop queue stalled both until a publish gave up (bench/RESULTS.md).
+    bool post_within(Task task, std::size_t limit, std::chrono::milliseconds wait);
 
     TimerId schedule_at(SteadyTime when, Task task);
     TimerId schedule_after(std::chrono::milliseconds delay, Task task);
@@ -42,6 +48,7 @@ public:
     std::size_t run_pending();
 
     [[nodiscard]] std::uint64_t task_errors() const { return task_errors_; }
+    [[nodiscard]] std::uint64_t overflows() const { return overflows_; }
     [[nodiscard]] std::size_t queue_depth() const { return queue_.size(); }
     [[nodiscard]] SteadyTime last_iteration() const;  // watchdog: when the loop last woke
 
@@ -56,6 +63,7 @@ private:
     TimerId next_timer_{1};
     std::atomic<bool> stopped_{false};
     std::atomic<std::uint64_t> task_errors_{0};
+    std::atomic<std::uint64_t> overflows_{0};
     mutable std::mutex beat_mutex_;
     SteadyTime last_beat_{};
 };

@@ -9,7 +9,8 @@
 
 namespace intelergy {
 
-// Bounded multi-producer queue. push() blocks while full (backpressure); try_push() does not.
+// Bounded multi-producer queue. push() blocks while full (backpressure); try_push() does not;
+// push_within() blocks for a bounded time, then goes over the capacity.
 template <typename T>
 class BlockingQueue {
 public:
@@ -23,6 +24,21 @@ public:
         if (closed_) return;
         items_.push_back(std::move(item));
         not_empty_.notify_one();
+    }
+
+    // For a producer that must never stay blocked (it serves other work between items): queues
+    // at once while fewer than `limit` items are queued, even beyond the capacity; at `limit`
+    // waits up to `timeout` for the queue to shrink below it, then queues anyway. Returns true
+    // if the item went in within the capacity.
+    template <typename Rep, typename Period>
+    bool push_within(T item, std::size_t limit, std::chrono::duration<Rep, Period> timeout) {
+        std::unique_lock lock(mutex_);
+        not_full_.wait_for(lock, timeout, [&] { return items_.size() < limit || closed_; });
+        if (closed_) return false;
+        const bool room = items_.size() < capacity_;
+        items_.push_back(std::move(item));
+        not_empty_.notify_one();
+        return room;
     }
 
     bool try_push(T item) {
