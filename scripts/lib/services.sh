@@ -23,6 +23,12 @@ as_pg() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+listens() {  # PORT PID: PID holds the socket listening on 127.0.0.1:PORT
+    local inode
+    inode=$(awk -v a="0100007F:$(printf '%04X' "$1")" '$2 == a && $4 == "0A" {print $10; exit}' /proc/net/tcp)
+    [ -n "$inode" ] && ls -l "/proc/$2/fd" 2>/dev/null | grep -q "socket:\[$inode\]"
+}
+
 wait_tcp() {  # host port seconds
     local deadline=$(( SECONDS + $3 ))
     while [ $SECONDS -lt $deadline ]; do
@@ -45,7 +51,8 @@ pg_start() {  # DIR [PORT]
     fi
     PG_PORT=${2:-$(free_port)}
     as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
-        -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-on}" start >/dev/null
+        -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-on}" start >/dev/null ||
+        { tail -n 5 "$PG_DIR/postgres.log" >&2; return 1; }  # e.g. the port was taken meanwhile
     PG_DSN="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
     export PG_PORT PG_DSN PG_DIR
 }
@@ -71,6 +78,15 @@ CONF
     MQTT_PID=$!
     echo "$MQTT_PID" >"$MQTT_DIR/mosquitto.pid"
     wait_tcp 127.0.0.1 "$MQTT_PORT" 20 || { cat "$MQTT_DIR/mosquitto.log" >&2; return 1; }
+    # Someone else may have taken the port between free_port and the bind: then the port
+    # answers but ours exits. Wait (bounded) until the listening socket is ours.
+    local i
+    for ((i = 0; i < 200; i++)); do
+        listens "$MQTT_PORT" "$MQTT_PID" && break
+        kill -0 "$MQTT_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    listens "$MQTT_PORT" "$MQTT_PID" || { cat "$MQTT_DIR/mosquitto.log" >&2; return 1; }
     MQTT_URL="mqtt://127.0.0.1:$MQTT_PORT"
     export MQTT_PORT MQTT_URL MQTT_PID MQTT_DIR
 }
