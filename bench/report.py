@@ -74,7 +74,9 @@ out = []
 w = out.append
 w("# Benchmark results\n\n")
 w(f"Written by `bench/run{' --quick' if meta.get('mode') == 'quick' else ''}` on {meta.get('date')} "
-  f"in {int(meta.get('duration_s', '0')) // 60} min {int(meta.get('duration_s', '0')) % 60} s. "
+  f"in {int(meta.get('duration_s', '0')) // 60} min {int(meta.get('duration_s', '0')) % 60} s"
+  + (f" ({int(meta['bench_s']) // 60} min {int(meta['bench_s']) % 60} s of benchmarks after the build)"
+     if 'bench_s' in meta else "") + ". "
   "Every figure is the median of the runs, with min and max; every baseline was measured in the "
   "same run of `bench/run`, on the same machine, against the same broker, database or simulator. "
   "The load average column is the 1-minute load average when each sample was taken: other "
