@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
 #include "intelergy/core/clock.hpp"
 #include "intelergy/core/result.hpp"
@@ -21,6 +22,32 @@ inline std::string ts_from_ms(const std::string& param) {
 // SQL expression turning a timestamptz into bigint epoch milliseconds (exact).
 inline std::string ms_from_ts(const std::string& column) {
     return "(floor(extract(epoch FROM " + column + ") * 1000))::bigint";
+}
+
+// A PostgreSQL array literal of text values ('{"a","b"}'), every element quoted.
+inline std::string text_array(const std::vector<std::string>& v) {
+    std::string out = "{";
+    for (const auto& s : v) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (const char c : s) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
+// A PostgreSQL array literal of integers ('{1,2}').
+template <typename Int>
+std::string int_array(const std::vector<Int>& v) {
+    std::string out = "{";
+    for (const auto x : v) {
+        if (out.size() > 1) out += ',';
+        out += std::to_string(x);
+    }
+    return out + "}";
 }
 
 inline std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }

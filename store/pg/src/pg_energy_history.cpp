@@ -41,29 +41,9 @@ std::optional<Path> parse_scope(const std::string& scope) {
     return p;
 }
 
-// A PostgreSQL array literal of text values ('{"a","b"}'), every element quoted.
-std::string text_array(const std::vector<std::string>& v) {
-    std::string out = "{";
-    for (const auto& s : v) {
-        if (out.size() > 1) out += ',';
-        out += '"';
-        for (const char c : s) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
+using pg::text_array;
 
-std::string int_array(const std::vector<long long>& v) {
-    std::string out = "{";
-    for (const auto x : v) {
-        if (out.size() > 1) out += ',';
-        out += std::to_string(x);
-    }
-    return out + "}";
-}
+using pg::int_array;
 
 // period_totals: the requests (i = index, '' for an absent path part), the devices each one
 // covers (the rules of query_energy and DEVICES_CTE: a bare name is a device id when such a

@@ -60,28 +60,18 @@ std::optional<T> nullable(const pqxx::field& f) {
     return f.as<T>();
 }
 
-// A PostgreSQL array literal of text values ('{"a","b"}'), every element quoted.
-std::string text_array(const std::vector<std::string>& v) {
-    std::string out = "{";
-    for (const auto& s : v) {
-        if (out.size() > 1) out += ',';
-        out += '"';
-        for (const char c : s) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
+using pg::text_array;
 
-std::string int_array(const std::vector<std::int64_t>& v) {
-    std::string out = "{";
-    for (const auto x : v) {
-        if (out.size() > 1) out += ',';
-        out += std::to_string(x);
+using pg::int_array;
+
+// Reads the results that follow a COPY; returns the first error message, empty on success.
+std::string drain_results(PGconn* conn) {
+    std::string err;
+    while (PGresult* r = PQgetResult(conn)) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && err.empty()) err = PQresultErrorMessage(r);
+        PQclear(r);
     }
-    return out + "}";
+    return err;
 }
 
 // The raw libpq connection of a transaction: libpqxx 6 has only text COPY, and its large-object
@@ -170,15 +160,7 @@ private:
             throw std::runtime_error(PQerrorMessage(conn_));
         buf_.clear();
     }
-    // Reads the results of the COPY; returns the error message, empty on success.
-    std::string drain() {
-        std::string err;
-        while (PGresult* r = PQgetResult(conn_)) {
-            if (PQresultStatus(r) != PGRES_COMMAND_OK && err.empty()) err = PQresultErrorMessage(r);
-            PQclear(r);
-        }
-        return err;
-    }
+    std::string drain() { return drain_results(conn_); }
 
     PGconn* conn_;
     std::string buf_;
@@ -300,14 +282,7 @@ private:
         msg_ = nullptr;
         len_ = pos_ = 0;
     }
-    std::string drain() {
-        std::string err;
-        while (PGresult* r = PQgetResult(conn_)) {
-            if (PQresultStatus(r) != PGRES_COMMAND_OK && err.empty()) err = PQresultErrorMessage(r);
-            PQclear(r);
-        }
-        return err;
-    }
+    std::string drain() { return drain_results(conn_); }
 
     PGconn* conn_;
     char* msg_{nullptr};
