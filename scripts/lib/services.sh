@@ -26,7 +26,12 @@ as_pg() {
 listens() {  # PORT PID: PID holds the socket listening on 127.0.0.1:PORT
     local inode
     inode=$(awk -v a="0100007F:$(printf '%04X' "$1")" '$2 == a && $4 == "0A" {print $10; exit}' /proc/net/tcp)
-    [ -n "$inode" ] && ls -l "/proc/$2/fd" 2>/dev/null | grep -q "socket:\[$inode\]"
+    [ -n "$inode" ] || return 1
+    local fd  # no pipe into grep -q: under pipefail its early exit could fail the test
+    for fd in "/proc/$2/fd/"*; do
+        [ "$(readlink "$fd" 2>/dev/null)" = "socket:[$inode]" ] && return 0
+    done
+    return 1
 }
 
 wait_tcp() {  # host port seconds
