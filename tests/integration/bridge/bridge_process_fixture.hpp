@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -71,8 +72,10 @@ protected:
     virtual std::optional<std::string> admin_dsn() { return pg_dsn(); }
     // Whether the bridge publishes Home Assistant discovery (on the shared broker: no).
     virtual bool home_assistant() { return false; }
-    // Extra TOML appended to the bridge's config.
-    virtual std::string extra_config() { return ""; }
+    // Extra TOML appended to the bridge's config: by default the outage spool under /tmp (not
+    // /var/lib/intelergy, where every test database would leave a directory).
+    virtual std::string extra_config() { return "[store]\nspool_dir = \"" + spool_dir() + "\"\n"; }
+    [[nodiscard]] std::string spool_dir() const { return "/tmp/" + base_ + "-spool"; }
 
     void SetUp() override {
         url_ = broker_url();
@@ -114,6 +117,10 @@ protected:
         db_.reset();
         if (!config_path_.empty()) std::remove(config_path_.c_str());
         if (!sim_config_.empty()) std::remove(sim_config_.c_str());
+        if (!base_.empty()) {
+            std::error_code ec;
+            std::filesystem::remove_all(spool_dir(), ec);
+        }
     }
 
     // Spawns `intelergy run`; with `log_path`, its stdout and stderr go to that file.

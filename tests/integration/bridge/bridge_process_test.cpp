@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <fstream>
 #include <pqxx/pqxx>
 #include <sstream>
@@ -29,7 +30,8 @@ protected:
         std::ofstream(config_path_) << "[mqtt]\nurl = \"" << *url_ << "\"\nbase_topic = \""
                                     << base_ << "\"\nclient_id = \"" << base_
                                     << "\"\n[postgres]\ndsn = \"" << db_->dsn()
-                                    << "\"\n[http]\nenabled = false\n[log]\nlevel = \"info\"\n";
+                                    << "\"\n[http]\nenabled = false\n[log]\nlevel = \"info\"\n"
+                                    << "[store]\nspool_dir = \"/tmp/" << base_ << "-spool\"\n";
         probe_ = std::make_unique<MqttProbe>(*url_, base_ + "-probe");
         probe_->subscribe(base_ + "/bridge/#");
     }
@@ -41,6 +43,8 @@ protected:
         }
         if (probe_) probe_->publish(base_ + "/bridge/state", "", 1, true);
         std::remove(config_path_.c_str());
+        std::error_code ec;
+        std::filesystem::remove_all(std::string("/tmp/") + base_ + "-spool", ec);
         for (const auto& f : logs_) std::remove(f.c_str());
     }
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -52,7 +53,8 @@ TEST(MetricsEndpoint, HealthReadinessAndMetricsMoveWithPlugs) {
     std::ofstream(config_path) << "[mqtt]\nurl = \"" << *url << "\"\nbase_topic = \"" << base
                                << "\"\nclient_id = \"" << base << "\"\n[postgres]\ndsn = \""
                                << db.dsn() << "\"\n[http]\nlisten = \"127.0.0.1:" << port
-                               << "\"\n[polling]\ndefault_interval_s = 1\n";
+                               << "\"\n[polling]\ndefault_interval_s = 1\n[store]\nspool_dir = \"/tmp/"
+                               << base << "-spool\"\n";
     MqttProbe probe(*url, base + "-probe");
     probe.subscribe(base + "/#");
     SimProcess sim({"--gen2", "1", "--profile", "constant:40"});
@@ -110,6 +112,8 @@ TEST(MetricsEndpoint, HealthReadinessAndMetricsMoveWithPlugs) {
     waitpid(pid, &status, 0);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     std::remove(config_path.c_str());
+    std::error_code ec;
+    std::filesystem::remove_all("/tmp/" + base + "-spool", ec);
     for (const auto& m : probe.messages()) probe.publish(m.topic, "", 1, true);
 }
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
 #include <cstring>
 #include <atomic>
@@ -256,7 +257,8 @@ protected:
                                     << "\"\nbase_topic = \"" << base_ << "\"\nclient_id = \""
                                     << base_ << "\"\nreconnect_min_s = 1\nreconnect_max_s = 1\n"
                                     << "[postgres]\ndsn = \"" << db_->dsn()
-                                    << "\"\n[http]\nenabled = false\n";
+                                    << "\"\n[http]\nenabled = false\n[store]\nspool_dir = \"/tmp/" << base_
+                                    << "-spool\"\n";
         notify_ = std::make_unique<NotifySocket>("/tmp/" + base_ + ".notify");
         ASSERT_TRUE(notify_->ok()) << "cannot bind " << notify_->path();
         probe_ = std::make_unique<MqttProbe>(*url_, base_ + "-probe");
@@ -270,6 +272,8 @@ protected:
         }
         if (probe_) probe_->publish(base_ + "/bridge/state", "", 1, true);
         if (!config_path_.empty()) std::remove(config_path_.c_str());
+        std::error_code ec;
+        std::filesystem::remove_all("/tmp/" + base_ + "-spool", ec);
     }
 
     // Starts `intelergy run` as systemd would for Type=notify with WatchdogSec=1: NOTIFY_SOCKET,

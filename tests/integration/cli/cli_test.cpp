@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -156,7 +157,8 @@ protected:
             << "[mqtt]\nurl = \"" << *url_ << "\"\nbase_topic = \"" << base_ << "\"\nclient_id = \""
             << base_ << "\"\n[postgres]\ndsn = \"" << db_->dsn()
             << "\"\n[homeassistant]\nenabled = false\n[http]\nenabled = false\n"
-               "[log]\nlevel = \"warn\"\n";
+               "[log]\nlevel = \"warn\"\n[store]\nspool_dir = \"/tmp/"
+            << base_ << "-spool\"\n";
         bridge_ = std::make_unique<Process>(
             std::vector<std::string>{EXE, "run", "-c", bridge_config_}, "", base_ + "-bridge");
         ASSERT_TRUE(bridge_->started());
@@ -173,6 +175,8 @@ protected:
         bridge_.reset();
         db_.reset();
         if (!bridge_config_.empty()) std::remove(bridge_config_.c_str());
+        std::error_code ec;
+        std::filesystem::remove_all("/tmp/" + base_ + "-spool", ec);
         CliTest::TearDown();
     }
 

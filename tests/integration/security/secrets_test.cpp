@@ -52,7 +52,8 @@ protected:
                   "[postgres]\ndsn_file = \"pg-dsn\"\n[homeassistant]\ndiscovery_prefix = \"" +
                   base_ + "-ha\"\nstatus_topic = \"" + base_ + "-ha/status\"\n"
                   "[polling]\ndefault_interval_s = 1\n[http]\nenabled = false\n"
-                  "[store]\ncredentials_key_file = \"credentials.key\"\n[log]\nlevel = \"debug\"\n",
+                  "[store]\ncredentials_key_file = \"credentials.key\"\nspool_dir = \"" +
+                  (dir_ / "spool").string() + "\"\n[log]\nlevel = \"debug\"\n",
               0644);
         write(dir_ / "sim.json",
               nlohmann::json{{"plugs", nlohmann::json::array({{{"name", "kettle"},
