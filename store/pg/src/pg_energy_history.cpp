@@ -41,9 +41,16 @@ std::optional<Path> parse_scope(const std::string& scope) {
     return p;
 }
 
+using pg::int_array;
 using pg::text_array;
 
-using pg::int_array;
+// The checks both queries make before touching the database: a range, and a scope that parses.
+Result<Path> checked_scope(const std::string& scope, SysTime from, SysTime to) {
+    if (from >= to) return make_error(ErrorCode::Invalid, "'from' must be before 'to'", "energy/query");
+    auto parsed = parse_scope(scope);
+    if (!parsed) return make_error(ErrorCode::Invalid, "bad scope '" + scope + "'", "energy/query");
+    return *parsed;
+}
 
 // period_totals: the requests (i = index, '' for an absent path part), the devices each one
 // covers (the rules of query_energy and DEVICES_CTE: a bare name is a device id when such a
@@ -134,9 +141,8 @@ PgEnergyHistory::~PgEnergyHistory() = default;
 Result<std::vector<EnergyBucket>> PgEnergyHistory::query_energy(const std::string& scope,
                                                                Resolution resolution,
                                                                SysTime from, SysTime to) {
-    if (from >= to) return make_error(ErrorCode::Invalid, "'from' must be before 'to'", "energy/query");
-    auto parsed = parse_scope(scope);
-    if (!parsed) return make_error(ErrorCode::Invalid, "bad scope '" + scope + "'", "energy/query");
+    auto parsed = checked_scope(scope, from, to);
+    if (!parsed) return parsed.error();
     const std::string unit = to_string(resolution);
     bool broken = false;
     auto out = pg::guarded("energy/query", broken, [&]() -> Result<std::vector<EnergyBucket>> {
@@ -218,13 +224,9 @@ Result<std::vector<PeriodTotal>> PgEnergyHistory::period_totals(
     std::set<Resolution> tiers;
     for (std::size_t i = 0; i < requests.size(); ++i) {
         const auto& r = requests[i];
-        if (r.from >= r.to) {
-            out[i] = make_error(ErrorCode::Invalid, "'from' must be before 'to'", "energy/query");
-            continue;
-        }
-        const auto p = parse_scope(r.scope);
+        const auto p = checked_scope(r.scope, r.from, r.to);
         if (!p) {
-            out[i] = make_error(ErrorCode::Invalid, "bad scope '" + r.scope + "'", "energy/query");
+            out[i] = p.error();
             continue;
         }
         idx.push_back(static_cast<long long>(i));
