@@ -1,7 +1,7 @@
 // store_bench: readings/s through ReadingWriter (new rows, then the same rows replayed as
 // duplicates) vs a raw `psql \copy` of the same rows, and the time to recompute one device-year
-// of minute data vs a raw `psql \copy` of the minute rows it wrote. Each part runs in its own throwaway database created from the admin DSN and
-// dropped afterwards.
+// of minute data vs a raw `psql \copy` of the minute rows it wrote. Each part runs in its own
+// throwaway database created from the admin DSN and dropped afterwards.
 //
 //   store_bench [ADMIN_DSN] [--rows N] [--devices D] [--batch B] [--no-year] [--year-only]
 //   store_bench [ADMIN_DSN] --year-query [--devices D] [--runs R]
@@ -123,6 +123,11 @@ std::vector<Reading> feed(const std::vector<std::string>& devs, std::size_t rows
         }
     }
     return out;
+}
+
+// Runs one psql meta-command (a `\copy`) against `dsn`; true when it succeeded.
+bool psql_command(const std::string& dsn, const std::string& meta) {
+    return std::system(("psql -q -v ON_ERROR_STOP=1 '" + dsn + "' -c \"" + meta + "\"").c_str()) == 0;
 }
 
 double seconds_since(Steady::time_point t0) {
@@ -410,12 +415,10 @@ int main(int argc, char** argv) {
                 tx.exec("SELECT intelergy_ensure_partitions('2026-01-01', 12)");
                 tx.commit();
             }
-            const std::string cmd = "psql -q '" + db.dsn() +
-                                    "' -c \"\\copy readings (device_id, channel, ts, power_w, "
-                                    "voltage_v, current_a, relay, energy_wh) FROM '" + csv +
-                                    "' CSV\"";
             const auto t0 = Steady::now();
-            if (std::system(cmd.c_str()) != 0) {
+            if (!psql_command(db.dsn(), "\\copy readings (device_id, channel, ts, power_w, "
+                                        "voltage_v, current_a, relay, energy_wh) FROM '" + csv +
+                                        "' CSV")) {
                 std::cerr << "psql \\copy failed\n";
                 return 1;
             }
@@ -493,10 +496,7 @@ int main(int argc, char** argv) {
                 "first_ts, last_ts, resets";
             const std::string bin =
                 "/tmp/intelergy_store_bench_minutes." + std::to_string(::getpid()) + ".bin";
-            const auto psql = [&](const std::string& meta) {
-                return std::system(("psql -q -v ON_ERROR_STOP=1 '" + db.dsn() + "' -c \"" + meta + "\"")
-                                       .c_str()) == 0;
-            };
+            const auto psql = [&](const std::string& meta) { return psql_command(db.dsn(), meta); };
             if (!psql("\\copy (SELECT " + minute_cols +
                       " FROM energy_minute ORDER BY device_id, channel, bucket_start) TO '" + bin +
                       "' (FORMAT binary)")) {
