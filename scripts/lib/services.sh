@@ -34,15 +34,6 @@ listens() {  # PORT PID: PID holds the socket listening on 127.0.0.1:PORT
     return 1
 }
 
-wait_tcp() {  # host port seconds
-    local deadline=$(( SECONDS + $3 ))
-    while [ $SECONDS -lt $deadline ]; do
-        (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 pg_start() {  # DIR [PORT]
     local dir=$1 bin
     bin=$(pg_bindir)
@@ -82,11 +73,10 @@ CONF
     mosquitto -c "$MQTT_DIR/mosquitto.conf" >"$MQTT_DIR/mosquitto.log" 2>&1 &
     MQTT_PID=$!
     echo "$MQTT_PID" >"$MQTT_DIR/mosquitto.pid"
-    wait_tcp 127.0.0.1 "$MQTT_PORT" 20 || { cat "$MQTT_DIR/mosquitto.log" >&2; return 1; }
-    # Someone else may have taken the port between free_port and the bind: then the port
-    # answers but ours exits. Wait (bounded) until the listening socket is ours.
+    # Wait (bounded, 20 s) until the listening socket on the port is ours: someone else may
+    # have taken the port between free_port and the bind, and then ours exits.
     local i
-    for ((i = 0; i < 200; i++)); do
+    for ((i = 0; i < 400; i++)); do
         listens "$MQTT_PORT" "$MQTT_PID" && break
         kill -0 "$MQTT_PID" 2>/dev/null || break
         sleep 0.05
