@@ -72,6 +72,13 @@ struct MqttHub::Impl {
 
     Impl(MqttHubOptions o, const SimClock& c) : opts(std::move(o)), clock(c) {}
 
+    // Client ids carry the process id: two simulators with the same plugs (e.g. two tests run
+    // at once) must not take over each other's sessions, which would leave a plug's RPC topic
+    // without a subscriber.
+    std::string process_client_prefix() const {
+        return opts.client_prefix + "-" + std::to_string(::getpid());
+    }
+
     // --- per-plug mode ---
     void connect_agent(Agent& a) {
         if (!a.cli) {
@@ -94,7 +101,7 @@ struct MqttHub::Impl {
                 }
             };
             a.cli = std::make_unique<DeviceMqttConn>(
-                to_paho_uri(opts.url), opts.client_prefix + "-" + a.plug.id(), std::move(cbs));
+                to_paho_uri(opts.url), process_client_prefix() + "-" + a.plug.id(), std::move(cbs));
         }
         a.cli->connect(a.logic.will());
     }
@@ -170,7 +177,7 @@ struct MqttHub::Impl {
     void start_shared() {
         for (auto& a : agents) by_prefix[a->plug.mqtt_prefix()] = a.get();
         shared = std::make_unique<mqtt::async_client>(
-            to_paho_uri(opts.url), opts.client_prefix + "-shared-" + std::to_string(::getpid()),
+            to_paho_uri(opts.url), process_client_prefix() + "-shared",
             mqtt::create_options(MQTTVERSION_5));
         shared->set_connected_handler([this](const std::string&) {
             try {
