@@ -401,25 +401,27 @@ void DeviceManager::request_baseline(ManagedDevice& d) {
     d.baseline_pending = true;
     const std::string id = d.row.id;
     const auto epoch = d.epoch;
+    // The reply is applied right here, on the core loop (handle_message and expire_rpcs call the
+    // RPC there), in its place among the plug's NotifyStatus frames. Posting it once more would
+    // let a delta that arrived just after the reply be overwritten by this older snapshot, and a
+    // plug pushes a value only when it changes.
     rpc_.call(d.row.topic_prefix, "Shelly.GetStatus", "", clock_.steady() + cfg_.polling.timeout,
               [this, id, epoch](Result<std::string> r) {
-                  loop_.post([this, id, epoch, r = std::move(r)]() mutable {
-                      auto* dev = find_mutable(id);
-                      if (!dev || dev->epoch != epoch) return;
-                      dev->baseline_pending = false;
-                      if (!r) {
-                          log_->debug("baseline failed device={} error={}", id, r.error().message);
-                          retry_baseline(*dev);
-                          return;
-                      }
-                      dev->baseline_failures = 0;
-                      if (auto st = dev->gen2.set_full(*r); !st) {
-                          log_->warn("baseline unusable device={} error={}", id, st.error().message);
-                          return;
-                      }
-                      set_availability(*dev, Availability::Online, "");
-                      process(*dev, dev->gen2.readings(clock_.now()));
-                  });
+                  auto* dev = find_mutable(id);
+                  if (!dev || dev->epoch != epoch) return;
+                  dev->baseline_pending = false;
+                  if (!r) {
+                      log_->debug("baseline failed device={} error={}", id, r.error().message);
+                      retry_baseline(*dev);
+                      return;
+                  }
+                  dev->baseline_failures = 0;
+                  if (auto st = dev->gen2.set_full(*r); !st) {
+                      log_->warn("baseline unusable device={} error={}", id, st.error().message);
+                      return;
+                  }
+                  set_availability(*dev, Availability::Online, "");
+                  process(*dev, dev->gen2.readings(clock_.now()));
               });
 }
 

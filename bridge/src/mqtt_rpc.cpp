@@ -1,5 +1,6 @@
 #include "mqtt_rpc.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -11,9 +12,9 @@ namespace intelergy::bridge {
 MqttRpc::MqttRpc(MqttClient& mqtt, std::string src)
     : mqtt_(mqtt), src_(std::move(src)), reply_topic_(src_ + "/rpc") {}
 
-void MqttRpc::call(const std::string& prefix, std::string_view method,
-                   std::string_view params_json, std::chrono::steady_clock::time_point deadline,
-                   Callback done) {
+std::uint64_t MqttRpc::call(const std::string& prefix, std::string_view method,
+                            std::string_view params_json,
+                            std::chrono::steady_clock::time_point deadline, Callback done) {
     std::uint64_t id = 0;
     {
         std::lock_guard lock(mutex_);
@@ -22,6 +23,7 @@ void MqttRpc::call(const std::string& prefix, std::string_view method,
     }
     mqtt_.publish(prefix + "/rpc", drivers::make_rpc_frame(id, src_, method, params_json), 1,
                   false);
+    return id;
 }
 
 bool MqttRpc::on_reply(const MqttMessage& message) {
@@ -47,12 +49,17 @@ bool MqttRpc::on_reply(const MqttMessage& message) {
     return true;
 }
 
-void MqttRpc::expire(std::chrono::steady_clock::time_point now) {
+void MqttRpc::expire(std::chrono::steady_clock::time_point now) { expire(now, nullptr); }
+
+void MqttRpc::expire(std::chrono::steady_clock::time_point now,
+                     const std::vector<std::uint64_t>* ids) {
     std::vector<Pending> expired;
     {
         std::lock_guard lock(mutex_);
         for (auto it = pending_.begin(); it != pending_.end();) {
-            if (it->second.deadline <= now) {
+            const bool selected =
+                !ids || std::find(ids->begin(), ids->end(), it->first) != ids->end();
+            if (selected && it->second.deadline <= now) {
                 expired.push_back(std::move(it->second));
                 it = pending_.erase(it);
             } else {
@@ -84,8 +91,9 @@ Result<std::string> MqttRpc::call_sync(const std::string& prefix, std::string_vi
     const auto slice = timeout / ATTEMPTS;
     const auto deadline = now + timeout;
     auto outcome = std::make_shared<Outcome>();
+    std::vector<std::uint64_t> ids;
     for (int attempt = 0; attempt < ATTEMPTS; ++attempt) {
-        call(prefix, method, params_json, deadline, [outcome](Result<std::string> r) {
+        ids.push_back(call(prefix, method, params_json, deadline, [outcome](Result<std::string> r) {
             std::lock_guard lock(outcome->mutex);
             if (outcome->answer) return;
             if (r || r.error().code != ErrorCode::Timeout) {
@@ -94,7 +102,7 @@ Result<std::string> MqttRpc::call_sync(const std::string& prefix, std::string_vi
                 outcome->last_timeout = std::move(r);
             }
             outcome->changed.notify_all();
-        });
+        }));
         std::unique_lock lock(outcome->mutex);
         if (outcome->changed.wait_for(lock, slice, [&] { return outcome->answer.has_value(); }))
             break;
@@ -103,7 +111,7 @@ Result<std::string> MqttRpc::call_sync(const std::string& prefix, std::string_vi
         std::lock_guard lock(outcome->mutex);
         if (outcome->answer) return std::move(*outcome->answer);  // open attempts expire later
     }
-    expire(deadline);  // the whole timeout has passed: fail what is still open
+    expire(deadline, &ids);  // the whole timeout has passed: fail our attempts still open
     std::lock_guard lock(outcome->mutex);
     if (outcome->answer) return std::move(*outcome->answer);
     if (outcome->last_timeout) return std::move(*outcome->last_timeout);

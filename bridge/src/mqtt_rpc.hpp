@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "intelergy/core/mqtt_client.hpp"
 #include "intelergy/core/result.hpp"
@@ -13,8 +14,10 @@
 namespace intelergy::bridge {
 
 // Shelly Gen2+ RPC over MQTT: requests go to `<prefix>/rpc` with our `src`; replies arrive on
-// `<src>/rpc` and are matched by id. Thread-safe; callbacks run on the thread that delivers the
-// reply (the MQTT thread) or, for timeouts, on the thread calling expire().
+// `<src>/rpc` and are matched by id. Thread-safe; a call()'s callback runs on the thread that
+// calls on_reply() (the reply) or expire() (the timeout): in the bridge both are the core loop,
+// so a reply is handled in its place among the plug's other frames. call_sync() never runs
+// another caller's callback.
 class MqttRpc {
 public:
     using Callback = std::function<void(Result<std::string /*result json*/>)>;
@@ -22,8 +25,8 @@ public:
     MqttRpc(MqttClient& mqtt, std::string src);
 
     [[nodiscard]] const std::string& reply_topic() const { return reply_topic_; }
-    // Sends `method` to the device at `prefix`; `done` runs exactly once.
-    void call(const std::string& prefix, std::string_view method, std::string_view params_json,
+    // Sends `method` to the device at `prefix`; `done` runs exactly once. Returns the call id.
+    std::uint64_t call(const std::string& prefix, std::string_view method, std::string_view params_json,
               std::chrono::steady_clock::time_point deadline, Callback done);
     // Routes a message from reply_topic(); returns false if it is not ours.
     bool on_reply(const MqttMessage& message);
@@ -35,6 +38,9 @@ public:
                                   std::chrono::steady_clock::time_point now);
 
 private:
+    // Fails the calls in `ids` (all of them if null) whose deadline is at or before `now`.
+    void expire(std::chrono::steady_clock::time_point now, const std::vector<std::uint64_t>* ids);
+
     struct Pending {
         std::chrono::steady_clock::time_point deadline;
         Callback done;

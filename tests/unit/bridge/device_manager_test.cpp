@@ -272,6 +272,48 @@ TEST_F(DeviceManagerTest, Gen2DeltaBeforeAnyBaselineIsHeldAndFetchesOne) {
     EXPECT_NEAR(s["energy_wh"].get<double>(), 20576.114, 1e-9);
 }
 
+TEST_F(DeviceManagerTest, Gen2DeltaRightAfterTheBaselineReplyIsNotOverwrittenByIt) {
+    // The plug answers GetStatus, then its power changes and it pushes the change. Both frames
+    // wait on the core loop, in that order: the older snapshot must not win over the delta.
+    auto r = row("shelly-a1b2c3d4e5f6", Generation::Gen2, store::Transport::Mqtt);
+    r.topic_prefix = "shellyplusplugs-a1b2c3d4e5f6";
+    const std::string p = r.topic_prefix;
+    manager_.upsert(r, {});
+    const auto request = mqtt_.last_on(p + "/rpc");
+    ASSERT_TRUE(request);
+    const MqttMessage reply{rpc_.reply_topic(),
+                            Json{{"id", Json::parse(request->payload)["id"]}, {"src", p},
+                                 {"dst", "intelergy-test"},
+                                 {"result", Json::parse(fixture("gen2_shelly_getstatus.json"))}}
+                                .dump(),
+                            0, false};
+    const MqttMessage delta{p + "/events/rpc",
+                            R"({"src":"x","dst":"y","method":"NotifyStatus","params":{"ts":1718371300.5,"switch:0":{"id":0,"apower":333.0}}})",
+                            0, false};
+    for (const auto& m : {reply, delta}) loop_.post([this, m] { manager_.handle_message(m); });
+    loop_.run_pending();
+    loop_.run_pending();
+    const auto s = state(r.id);
+    EXPECT_DOUBLE_EQ(s.value("power_w", 0.0), 333.0) << s.dump();
+    EXPECT_NEAR(s.value("energy_wh", 0.0), 20576.114, 1e-9);
+}
+
+TEST(MqttRpcTest, AWaitingCallerNeverFailsAnotherCallersRequest) {
+    // call_sync runs on the API thread; an asynchronous call belongs to the core loop, whose
+    // callback must not run on the API thread when call_sync gives up.
+    fakes::FakeMqttClient mqtt;
+    MqttRpc rpc(mqtt, "intelergy-test");
+    const auto start = std::chrono::steady_clock::now();
+    bool other_done = false;
+    rpc.call("other", "Shelly.GetStatus", "", start, [&](Result<std::string>) { other_done = true; });
+    const auto r = rpc.call_sync("plug", "Shelly.GetStatus", "", 30ms, std::chrono::steady_clock::now());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::Timeout);
+    EXPECT_FALSE(other_done);
+    rpc.expire(std::chrono::steady_clock::now());
+    EXPECT_TRUE(other_done);
+}
+
 // ---- HTTP polling ---------------------------------------------------------------------------
 
 TEST_F(DeviceManagerTest, HttpCredentialsUseBasicForGen1AndDigestForGen2) {
