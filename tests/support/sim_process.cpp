@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <spawn.h>
 #include <poll.h>
+
+#include <cstdlib>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,7 +40,8 @@ SimProcess::SimProcess(std::vector<std::string> args) {
     args.push_back("--plugs-out");
     args.push_back(plugs_file_);
     args.push_back("--log-level");
-    args.push_back("warn");
+    const char* level = std::getenv("INTELERGY_TEST_LOG");  // as the bridge fixture
+    args.push_back(level ? level : "warn");
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <memory>
 #include <set>
 #include <pqxx/pqxx>
@@ -29,6 +31,9 @@ protected:
         const auto url = mqtt_url();
         const auto dsn = pg_dsn();
         if (!url || !dsn) GTEST_SKIP() << "INTELERGY_TEST_MQTT_URL/INTELERGY_TEST_PG_DSN unset";
+        // INTELERGY_TEST_LOG=debug (or trace) shows what the in-process bridge did.
+        if (const char* level = std::getenv("INTELERGY_TEST_LOG"))
+            spdlog::set_level(spdlog::level::from_str(level));
         db_ = std::make_unique<TestDatabase>(*dsn);
         base_ = "it" + random_token(8);
         config_.mqtt.base_topic = base_;
