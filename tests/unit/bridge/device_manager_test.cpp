@@ -58,15 +58,23 @@ protected:
         loop_.run_pending();
     }
 
+    // The reply to the newest RPC request published on <prefix>/rpc, carrying `result`.
+    MqttMessage rpc_reply(const std::string& prefix, const std::string& result_json) {
+        const auto request = mqtt_.last_on(prefix + "/rpc");
+        if (!request) ADD_FAILURE() << "no RPC request on " << prefix << "/rpc";
+        const auto frame = Json::parse(request ? request->payload : "{}");
+        EXPECT_EQ(frame.value("src", ""), "intelergy-test");
+        return {rpc_.reply_topic(),
+                Json{{"id", frame.value("id", 0)}, {"src", prefix}, {"dst", "intelergy-test"},
+                     {"result", Json::parse(result_json)}}
+                    .dump(),
+                0, false};
+    }
+
     // Answers the newest RPC request published on <prefix>/rpc with `result`.
     void answer_rpc(const std::string& prefix, const std::string& result_json) {
-        const auto request = mqtt_.last_on(prefix + "/rpc");
-        ASSERT_TRUE(request) << "no RPC request on " << prefix << "/rpc";
-        const auto frame = Json::parse(request->payload);
-        ASSERT_EQ(frame["src"], "intelergy-test");
-        deliver(rpc_.reply_topic(), Json{{"id", frame["id"]}, {"src", prefix}, {"dst", "intelergy-test"},
-                                         {"result", Json::parse(result_json)}}
-                                        .dump());
+        const auto reply = rpc_reply(prefix, result_json);
+        deliver(reply.topic, reply.payload);
     }
 
     Json state(const std::string& id) {
@@ -278,15 +286,8 @@ TEST_F(DeviceManagerTest, Gen2DeltaRightAfterTheBaselineReplyIsNotOverwrittenByI
     auto r = row("shelly-a1b2c3d4e5f6", Generation::Gen2, store::Transport::Mqtt);
     r.topic_prefix = "shellyplusplugs-a1b2c3d4e5f6";
     const std::string p = r.topic_prefix;
-    manager_.upsert(r, {});
-    const auto request = mqtt_.last_on(p + "/rpc");
-    ASSERT_TRUE(request);
-    const MqttMessage reply{rpc_.reply_topic(),
-                            Json{{"id", Json::parse(request->payload)["id"]}, {"src", p},
-                                 {"dst", "intelergy-test"},
-                                 {"result", Json::parse(fixture("gen2_shelly_getstatus.json"))}}
-                                .dump(),
-                            0, false};
+    manager_.upsert(r, {});  // asks for the baseline
+    const auto reply = rpc_reply(p, fixture("gen2_shelly_getstatus.json"));
     const MqttMessage delta{p + "/events/rpc",
                             R"({"src":"x","dst":"y","method":"NotifyStatus","params":{"ts":1718371300.5,"switch:0":{"id":0,"apower":333.0}}})",
                             0, false};
