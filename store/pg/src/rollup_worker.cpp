@@ -60,9 +60,8 @@ std::optional<T> nullable(const pqxx::field& f) {
     return f.as<T>();
 }
 
-using pg::text_array;
-
 using pg::int_array;
+using pg::text_array;
 
 // Reads the results that follow a COPY; returns the first error message, empty on success.
 std::string drain_results(PGconn* conn) {

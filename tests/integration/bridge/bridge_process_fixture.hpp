@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -24,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "common/temp_dir.hpp"
 #include "support/mqtt_probe.hpp"
 #include "support/sim_process.hpp"
 #include "support/test_env.hpp"
@@ -74,8 +74,9 @@ protected:
     virtual bool home_assistant() { return false; }
     // Extra TOML appended to the bridge's config: by default the outage spool under /tmp (not
     // /var/lib/intelergy, where every test database would leave a directory).
-    virtual std::string extra_config() { return "[store]\nspool_dir = \"" + spool_dir() + "\"\n"; }
-    [[nodiscard]] std::string spool_dir() const { return "/tmp/" + base_ + "-spool"; }
+    virtual std::string extra_config() {
+        return "[store]\nspool_dir = \"" + spool_dir_.path().string() + "\"\n";
+    }
 
     void SetUp() override {
         url_ = broker_url();
@@ -117,10 +118,6 @@ protected:
         db_.reset();
         if (!config_path_.empty()) std::remove(config_path_.c_str());
         if (!sim_config_.empty()) std::remove(sim_config_.c_str());
-        if (!base_.empty()) {
-            std::error_code ec;
-            std::filesystem::remove_all(spool_dir(), ec);
-        }
     }
 
     // Spawns `intelergy run`; with `log_path`, its stdout and stderr go to that file.
@@ -373,6 +370,7 @@ protected:
     std::optional<std::string> url_;
     std::unique_ptr<TestDatabase> db_;
     std::string base_;
+    TempDir spool_dir_{"intelergy-spool"};
     std::string config_path_;
     std::string sim_config_;
     std::unique_ptr<MqttProbe> probe_;

@@ -6,12 +6,12 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include <filesystem>
 #include <fstream>
 #include <pqxx/pqxx>
 #include <sstream>
 
 #include "bridge_fixture.hpp"
+#include "common/temp_dir.hpp"
 
 extern char** environ;
 
@@ -31,7 +31,8 @@ protected:
                                     << base_ << "\"\nclient_id = \"" << base_
                                     << "\"\n[postgres]\ndsn = \"" << db_->dsn()
                                     << "\"\n[http]\nenabled = false\n[log]\nlevel = \"info\"\n"
-                                    << "[store]\nspool_dir = \"/tmp/" << base_ << "-spool\"\n";
+                                    << "[store]\nspool_dir = \"" << spool_dir_.path().string()
+                                    << "\"\n";
         probe_ = std::make_unique<MqttProbe>(*url_, base_ + "-probe");
         probe_->subscribe(base_ + "/bridge/#");
     }
@@ -43,8 +44,6 @@ protected:
         }
         if (probe_) probe_->publish(base_ + "/bridge/state", "", 1, true);
         std::remove(config_path_.c_str());
-        std::error_code ec;
-        std::filesystem::remove_all(std::string("/tmp/") + base_ + "-spool", ec);
         for (const auto& f : logs_) std::remove(f.c_str());
     }
 
@@ -123,6 +122,7 @@ protected:
     std::optional<std::string> url_;
     std::unique_ptr<TestDatabase> db_;
     std::string base_;
+    TempDir spool_dir_{"intelergy-spool"};
     std::string config_path_;
     std::unique_ptr<MqttProbe> probe_;
     pid_t pid_{-1};

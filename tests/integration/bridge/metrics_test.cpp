@@ -8,11 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <regex>
 
 #include "bridge_fixture.hpp"
+#include "common/temp_dir.hpp"
 #include "support/sim_process.hpp"
 
 extern char** environ;
@@ -49,12 +49,13 @@ TEST(MetricsEndpoint, HealthReadinessAndMetricsMoveWithPlugs) {
     TestDatabase db(*dsn);
     const std::string base = "itm" + random_token(8);
     const auto port = free_port();
+    const TempDir spool_dir("intelergy-spool");
     const std::string config_path = "/tmp/" + base + ".toml";
     std::ofstream(config_path) << "[mqtt]\nurl = \"" << *url << "\"\nbase_topic = \"" << base
                                << "\"\nclient_id = \"" << base << "\"\n[postgres]\ndsn = \""
                                << db.dsn() << "\"\n[http]\nlisten = \"127.0.0.1:" << port
-                               << "\"\n[polling]\ndefault_interval_s = 1\n[store]\nspool_dir = \"/tmp/"
-                               << base << "-spool\"\n";
+                               << "\"\n[polling]\ndefault_interval_s = 1\n[store]\nspool_dir = \""
+                               << spool_dir.path().string() << "\"\n";
     MqttProbe probe(*url, base + "-probe");
     probe.subscribe(base + "/#");
     SimProcess sim({"--gen2", "1", "--profile", "constant:40"});
@@ -112,8 +113,6 @@ TEST(MetricsEndpoint, HealthReadinessAndMetricsMoveWithPlugs) {
     waitpid(pid, &status, 0);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     std::remove(config_path.c_str());
-    std::error_code ec;
-    std::filesystem::remove_all("/tmp/" + base + "-spool", ec);
     for (const auto& m : probe.messages()) probe.publish(m.topic, "", 1, true);
 }
 

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <cstdio>
 #include <cstring>
 #include <atomic>
@@ -30,6 +29,7 @@
 #include <thread>
 
 #include "bridge_fixture.hpp"
+#include "common/temp_dir.hpp"
 
 extern char** environ;
 
@@ -257,8 +257,8 @@ protected:
                                     << "\"\nbase_topic = \"" << base_ << "\"\nclient_id = \""
                                     << base_ << "\"\nreconnect_min_s = 1\nreconnect_max_s = 1\n"
                                     << "[postgres]\ndsn = \"" << db_->dsn()
-                                    << "\"\n[http]\nenabled = false\n[store]\nspool_dir = \"/tmp/" << base_
-                                    << "-spool\"\n";
+                                    << "\"\n[http]\nenabled = false\n[store]\nspool_dir = \""
+                                    << spool_dir_.path().string() << "\"\n";
         notify_ = std::make_unique<NotifySocket>("/tmp/" + base_ + ".notify");
         ASSERT_TRUE(notify_->ok()) << "cannot bind " << notify_->path();
         probe_ = std::make_unique<MqttProbe>(*url_, base_ + "-probe");
@@ -272,8 +272,6 @@ protected:
         }
         if (probe_) probe_->publish(base_ + "/bridge/state", "", 1, true);
         if (!config_path_.empty()) std::remove(config_path_.c_str());
-        std::error_code ec;
-        std::filesystem::remove_all("/tmp/" + base_ + "-spool", ec);
     }
 
     // Starts `intelergy run` as systemd would for Type=notify with WatchdogSec=1: NOTIFY_SOCKET,
@@ -333,6 +331,7 @@ protected:
     std::optional<std::string> url_;
     std::unique_ptr<TestDatabase> db_;
     std::string base_;
+    TempDir spool_dir_{"intelergy-spool"};
     std::unique_ptr<TcpGate> gate_;
     std::string config_path_;
     std::unique_ptr<NotifySocket> notify_;

@@ -1,5 +1,6 @@
 // The `intelergy` setup CLI as a user runs it: the real executable against a real `intelergy run`
 // (own base topic and database) on the test broker; stdout, stderr and exit codes asserted.
+#include "common/temp_dir.hpp"
 #include "support/mqtt_probe.hpp"
 #include "support/sim_process.hpp"
 #include "support/test_env.hpp"
@@ -12,7 +13,6 @@
 #include <sys/wait.h>
 
 #include <chrono>
-#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -157,8 +157,8 @@ protected:
             << "[mqtt]\nurl = \"" << *url_ << "\"\nbase_topic = \"" << base_ << "\"\nclient_id = \""
             << base_ << "\"\n[postgres]\ndsn = \"" << db_->dsn()
             << "\"\n[homeassistant]\nenabled = false\n[http]\nenabled = false\n"
-               "[log]\nlevel = \"warn\"\n[store]\nspool_dir = \"/tmp/"
-            << base_ << "-spool\"\n";
+               "[log]\nlevel = \"warn\"\n[store]\nspool_dir = \""
+            << spool_dir_.path().string() << "\"\n";
         bridge_ = std::make_unique<Process>(
             std::vector<std::string>{EXE, "run", "-c", bridge_config_}, "", base_ + "-bridge");
         ASSERT_TRUE(bridge_->started());
@@ -175,13 +175,12 @@ protected:
         bridge_.reset();
         db_.reset();
         if (!bridge_config_.empty()) std::remove(bridge_config_.c_str());
-        std::error_code ec;
-        std::filesystem::remove_all("/tmp/" + base_ + "-spool", ec);
         CliTest::TearDown();
     }
 
     std::unique_ptr<TestDatabase> db_;
     std::string bridge_config_;
+    TempDir spool_dir_{"intelergy-spool"};
     std::unique_ptr<Process> bridge_;
 };
 
