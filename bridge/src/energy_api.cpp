@@ -530,17 +530,22 @@ struct EnergyTotalsPublisher::Impl {
         // 1,000 plugs is 2,000+ retained publishes; queued at once in Paho's send queue they
         // held every state publish behind them for about 120 ms (p99 at 1,000 msg/s in
         // bench/run when a round fell inside the measurement).
+        // published_m is not held during the pause: reset_published() never waits on a round.
         std::size_t sent = 0;
-        std::lock_guard lock(published_m);
+        std::unique_lock lock(published_m);
         for (auto& [topic, payload] : topics) {
             auto& last = published[topic];
             if (last == payload) continue;
             mqtt.publish(topic, payload, 1, true);
             last = payload;
             if (++sent % PUBLISH_SLICE == 0) {
-                std::unique_lock pause(m);
-                cv.wait_for(pause, PUBLISH_PAUSE, [this] { return stopping; });
+                lock.unlock();
+                {
+                    std::unique_lock pause(m);
+                    cv.wait_for(pause, PUBLISH_PAUSE, [this] { return stopping; });
+                }
                 if (abandon.load()) break;
+                lock.lock();
             }
         }
         if (first_error) {
